@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/wharfhub/wharf/internal/auth"
+	"github.com/wharfhub/wharf/internal/repo"
+	"github.com/wharfhub/wharf/internal/server"
+	"github.com/wharfhub/wharf/internal/store/blob"
+	"github.com/wharfhub/wharf/internal/store/blob/local"
+	"github.com/wharfhub/wharf/internal/store/sqlstore"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	addr := fs.String("addr", envOr("WHARF_ADDR", "127.0.0.1:8080"), "address to listen on")
+	publicURL := fs.String("public-url", os.Getenv("WHARF_PUBLIC_URL"), "base URL put into returned URLs (default: from each request's Host)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := sf.resolve(); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	db, err := sqlstore.Open(ctx, sf.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	accounts := auth.New(db)
+	if err := bootstrapAdmin(ctx, accounts, sf.data, stdout); err != nil {
+		return err
+	}
+	tmp := filepath.Join(sf.data, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return err
+	}
+	bs, err := local.Open(filepath.Join(sf.data, "blobs"))
+	if err != nil {
+		return err
+	}
+	engine := repo.New(db, repo.Options{TempDir: tmp, Logger: logger})
+	srv := server.New(server.Config{
+		Engine: engine, Auth: accounts, Blobs: blob.New(bs), PublicURL: *publicURL,
+		Logger: logger, TempDir: tmp,
+	})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
+	fmt.Fprintf(stdout, "wharf: serving http://%s (data %s, %s)\n", ln.Addr(), sf.data, db.Dialect)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// bootstrapAdmin creates the admin account on first start and writes its
+// token to DATA/admin-token (mode 0600), so it never appears in logs.
+func bootstrapAdmin(ctx context.Context, accounts *auth.Store, dataDir string, stdout io.Writer) error {
+	n, err := accounts.CountAccounts(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	admin := &auth.Account{Name: "admin", Fullname: "Administrator", IsAdmin: true}
+	if err := accounts.CreateAccount(ctx, admin); err != nil {
+		return err
+	}
+	token, err := accounts.AddToken(ctx, admin, auth.RoleWrite, "bootstrap", "")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dataDir, "admin-token")
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wharf: created the admin account; its token is in %s (cat it, then delete the file)\n", path)
+	return nil
+}
+
+var _ = flag.ErrHelp

@@ -1,0 +1,310 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/wharfhub/wharf/wire"
+)
+
+// Entry is a file or directory of a tree, as listings show it.
+type Entry struct {
+	Path        string
+	Dir         bool
+	Mode        string
+	OID         string // git blob or tree id
+	Size        int64  // content size: for LFS files the object's size
+	LFS         *wire.Pointer
+	PointerSize int64 // size of the pointer blob, for LFS files
+}
+
+// CommitTree returns the root tree id of a commit.
+func (e *Engine) CommitTree(ctx context.Context, r *Repo, commit string) (string, error) {
+	c, err := readCommit(ctx, e.db, r.Key, commit)
+	if err != nil {
+		return "", err
+	}
+	return c.Tree, nil
+}
+
+// ReadCommit loads a commit of the repo.
+func (e *Engine) ReadCommit(ctx context.Context, r *Repo, oid string) (*Commit, error) {
+	return readCommit(ctx, e.db, r.Key, oid)
+}
+
+// lookupPath walks from a root tree to the entry at p ("" is the root).
+func lookupPath(ctx context.Context, q querier, repoKey int64, root, p string) (TreeEntry, bool, error) {
+	cur := TreeEntry{Mode: ModeDir, OID: root}
+	if p == "" {
+		return cur, true, nil
+	}
+	for _, name := range strings.Split(p, "/") {
+		if !cur.IsDir() {
+			return TreeEntry{}, false, nil
+		}
+		ents, err := readTree(ctx, q, repoKey, cur.OID)
+		if err != nil {
+			return TreeEntry{}, false, err
+		}
+		found := false
+		for _, e := range ents {
+			if e.Name == name {
+				cur, found = e, true
+				break
+			}
+		}
+		if !found {
+			return TreeEntry{}, false, nil
+		}
+	}
+	return cur, true, nil
+}
+
+func (e *Engine) fillFiles(ctx context.Context, r *Repo, entries []Entry) error {
+	var oids []string
+	for _, en := range entries {
+		if !en.Dir {
+			oids = append(oids, en.OID)
+		}
+	}
+	if len(oids) == 0 {
+		return nil
+	}
+	meta, err := readBlobMeta(ctx, e.db, r.Key, oids)
+	if err != nil {
+		return err
+	}
+	for i := range entries {
+		en := &entries[i]
+		if en.Dir {
+			continue
+		}
+		m := meta[en.OID]
+		en.Size = m.Size
+		if m.LFS != nil {
+			en.LFS = m.LFS
+			en.PointerSize = m.Size
+			en.Size = m.LFS.Size
+		}
+	}
+	return nil
+}
+
+func entryOf(dir string, te TreeEntry) Entry {
+	p := te.Name
+	if dir != "" {
+		p = dir + "/" + te.Name
+	}
+	return Entry{Path: p, Dir: te.IsDir(), Mode: te.Mode, OID: te.OID}
+}
+
+// Stat returns the entry at path p of commit, or ErrEntryNotFound.
+func (e *Engine) Stat(ctx context.Context, r *Repo, commit, p string) (Entry, error) {
+	root, err := e.CommitTree(ctx, r, commit)
+	if err != nil {
+		return Entry{}, err
+	}
+	te, ok, err := lookupPath(ctx, e.db, r.Key, root, p)
+	if err != nil {
+		return Entry{}, err
+	}
+	if !ok {
+		return Entry{}, errorf(ErrEntryNotFound, "Entry not found: %s does not exist at revision %s", p, commit)
+	}
+	dir := ""
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		dir = p[:i]
+	}
+	en := entryOf(dir, te)
+	if p == "" {
+		en.Path = ""
+	}
+	ents := []Entry{en}
+	if err := e.fillFiles(ctx, r, ents); err != nil {
+		return Entry{}, err
+	}
+	return ents[0], nil
+}
+
+// PathsInfo returns the entries of the paths that exist at commit, in the
+// order asked; missing paths are left out.
+func (e *Engine) PathsInfo(ctx context.Context, r *Repo, commit string, paths []string) ([]Entry, error) {
+	root, err := e.CommitTree(ctx, r, commit)
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, p := range paths {
+		p = strings.Trim(p, "/")
+		if p == "" {
+			continue
+		}
+		te, ok, err := lookupPath(ctx, e.db, r.Key, root, p)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		dir := ""
+		if i := strings.LastIndexByte(p, '/'); i >= 0 {
+			dir = p[:i]
+		}
+		out = append(out, entryOf(dir, te))
+	}
+	return out, e.fillFiles(ctx, r, out)
+}
+
+// ListOptions configures ListTree.
+type ListOptions struct {
+	Path      string // folder to list; "" is the root
+	Recursive bool
+	After     string // resume after this entry key (from a previous page)
+	Limit     int    // entries per page; <= 0 means 1000
+}
+
+// errPageFull stops a walk once a page is complete.
+var errPageFull = errors.New("page full")
+
+// ListTree lists the entries under a folder of commit in git order,
+// directories before their contents when recursive. It returns one page
+// and the key to resume after ("" when the listing is complete). Paging
+// costs the entries returned plus the depth of the tree, whatever the page.
+func (e *Engine) ListTree(ctx context.Context, r *Repo, commit string, opts ListOptions) ([]Entry, string, error) {
+	if opts.Limit <= 0 {
+		opts.Limit = 1000
+	}
+	root, err := e.CommitTree(ctx, r, commit)
+	if err != nil {
+		return nil, "", err
+	}
+	te, ok, err := lookupPath(ctx, e.db, r.Key, root, opts.Path)
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok {
+		return nil, "", errorf(ErrEntryNotFound, "Entry not found: %s does not exist at revision %s", opts.Path, commit)
+	}
+	if !te.IsDir() {
+		// Listing a file lists that file, as the Hub does.
+		dir := ""
+		if i := strings.LastIndexByte(opts.Path, '/'); i >= 0 {
+			dir = opts.Path[:i]
+		}
+		out := []Entry{entryOf(dir, te)}
+		return out, "", e.fillFiles(ctx, r, out)
+	}
+	var out []Entry
+	next := ""
+	// key orders entries exactly as the walk emits them: a directory's key
+	// ends in "/", so its contents sort right after it.
+	key := func(en Entry) string {
+		if en.Dir {
+			return en.Path + "/"
+		}
+		return en.Path
+	}
+	var walk func(dir, oid string) error
+	walk = func(dir, oid string) error {
+		ents, err := readTree(ctx, e.db, r.Key, oid)
+		if err != nil {
+			return err
+		}
+		for _, te := range sortedEntries(ents) {
+			en := entryOf(dir, te)
+			k := key(en)
+			if opts.After != "" && k <= opts.After {
+				// Skip, but descend if the resume point is inside this directory.
+				if en.Dir && opts.Recursive && strings.HasPrefix(opts.After, k) {
+					if err := walk(en.Path, en.OID); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if len(out) == opts.Limit {
+				next = key(out[len(out)-1])
+				return errPageFull
+			}
+			out = append(out, en)
+			if en.Dir && opts.Recursive {
+				if err := walk(en.Path, en.OID); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(opts.Path, te.OID); err != nil && !errors.Is(err, errPageFull) {
+		return nil, "", err
+	}
+	return out, next, e.fillFiles(ctx, r, out)
+}
+
+func sortedEntries(ents []TreeEntry) []TreeEntry {
+	// Stored trees are already in git order; trees written by other tools
+	// might not be, so check cheaply and sort only if needed.
+	for i := 1; i < len(ents); i++ {
+		if ents[i-1].sortKey() > ents[i].sortKey() {
+			out := append([]TreeEntry(nil), ents...)
+			sortTree(out)
+			return out
+		}
+	}
+	return ents
+}
+
+func sortTree(ents []TreeEntry) {
+	for i := 1; i < len(ents); i++ {
+		for j := i; j > 0 && ents[j-1].sortKey() > ents[j].sortKey(); j-- {
+			ents[j-1], ents[j] = ents[j], ents[j-1]
+		}
+	}
+}
+
+// LogEntry is one commit of a history listing.
+type LogEntry struct {
+	OID    string
+	Commit *Commit
+}
+
+// Log lists the history of commit, newest first, skipping skip commits and
+// returning at most limit. It follows every parent, ordered by commit time.
+func (e *Engine) Log(ctx context.Context, r *Repo, commit string, skip, limit int) ([]LogEntry, bool, error) {
+	seen := map[string]bool{commit: true}
+	queue := []string{commit}
+	var out []LogEntry
+	n := 0
+	for len(queue) > 0 {
+		// Pick the newest commit in the queue (queues are tiny for linear history).
+		best := 0
+		cs := make([]*Commit, len(queue))
+		for i, oid := range queue {
+			c, err := readCommit(ctx, e.db, r.Key, oid)
+			if err != nil {
+				return nil, false, err
+			}
+			cs[i] = c
+			if c.Committer.When.After(cs[best].Committer.When) {
+				best = i
+			}
+		}
+		oid, c := queue[best], cs[best]
+		queue = append(queue[:best], queue[best+1:]...)
+		if n >= skip {
+			if len(out) == limit {
+				return out, true, nil
+			}
+			out = append(out, LogEntry{OID: oid, Commit: c})
+		}
+		n++
+		for _, p := range c.Parents {
+			if !seen[p] {
+				seen[p] = true
+				queue = append(queue, p)
+			}
+		}
+	}
+	return out, false, nil
+}

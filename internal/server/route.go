@@ -1,0 +1,228 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/wharfhub/wharf/wire"
+)
+
+// segments splits an escaped path into percent-decoded segments. Splitting
+// before decoding keeps "refs%2Fpr%2F1" one segment.
+func segments(escaped string) ([]string, bool) {
+	parts := strings.Split(strings.Trim(escaped, "/"), "/")
+	if len(parts) == 1 && parts[0] == "" {
+		return nil, true
+	}
+	for i, p := range parts {
+		d, err := url.PathUnescape(p)
+		if err != nil {
+			return nil, false
+		}
+		parts[i] = d
+	}
+	return parts, true
+}
+
+// splitRevision takes a revision off the front of segs: one segment, or
+// three for the verbatim special refs refs/pr/N and refs/convert/NAME.
+func splitRevision(segs []string) (rev string, rest []string) {
+	if len(segs) == 0 {
+		return "", nil
+	}
+	if len(segs) >= 3 && segs[0] == "refs" {
+		if _, ok := wire.ParsePRRef(strings.Join(segs[:3], "/")); ok || segs[1] == "convert" {
+			return strings.Join(segs[:3], "/"), segs[3:]
+		}
+	}
+	return segs[0], segs[1:]
+}
+
+// repoRoute is a request aimed at one repo.
+type repoRoute struct {
+	typ    wire.RepoType
+	id     wire.RepoID
+	action string   // "", "revision", "tree", "resolve", ...
+	rest   []string // decoded segments after the action
+	git    bool     // the web path ended its repo name with .git
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	segs, ok := segments(r.URL.EscapedPath())
+	if !ok {
+		s.fail(w, r, httpError(http.StatusBadRequest, "", "malformed URL path"))
+		return
+	}
+	if len(segs) == 0 {
+		setRoute(r, "root")
+		writeJSON(w, http.StatusOK, map[string]string{"name": "wharf", "message": "Hugging Face Hub compatible server"})
+		return
+	}
+	if segs[0] == "api" {
+		s.routeAPI(w, r, segs[1:])
+		return
+	}
+	if segs[0] == "lfs-upload" || segs[0] == "lfs-part" || segs[0] == "lfs-complete" || segs[0] == "lfs-download" {
+		s.routeLFSSigned(w, r, segs)
+		return
+	}
+	s.routeWeb(w, r, segs)
+}
+
+func (s *Server) routeAPI(w http.ResponseWriter, r *http.Request, segs []string) {
+	if len(segs) == 0 {
+		s.notFound(w, r)
+		return
+	}
+	switch segs[0] {
+	case "whoami-v2":
+		setRoute(r, "whoami")
+		s.handleWhoami(w, r)
+		return
+	case "validate-yaml":
+		setRoute(r, "validate-yaml")
+		s.handleValidateYAML(w, r)
+		return
+	case "repos":
+		if len(segs) == 2 {
+			switch segs[1] {
+			case "create":
+				setRoute(r, "repos.create")
+				s.handleCreateRepo(w, r)
+				return
+			case "delete":
+				setRoute(r, "repos.delete")
+				s.handleDeleteRepo(w, r)
+				return
+			case "move":
+				setRoute(r, "repos.move")
+				s.handleMoveRepo(w, r)
+				return
+			}
+		}
+		s.notFound(w, r)
+		return
+	}
+	t, err := wire.ParseRepoType(segs[0])
+	if err != nil || segs[0] != t.Plural() {
+		s.notFound(w, r)
+		return
+	}
+	if len(segs) == 1 {
+		setRoute(r, "repos.list")
+		s.handleListRepos(w, r, t)
+		return
+	}
+	if len(segs) < 3 {
+		s.notFound(w, r)
+		return
+	}
+	id, err := wire.ParseRepoID(segs[1] + "/" + segs[2])
+	if err != nil {
+		s.fail(w, r, httpError(http.StatusNotFound, wire.CodeRepoNotFound, "Repository not found: %v", err))
+		return
+	}
+	rr := repoRoute{typ: t, id: id}
+	if len(segs) > 3 {
+		rr.action = segs[3]
+		rr.rest = segs[4:]
+	}
+	s.routeRepoAPI(w, r, rr)
+}
+
+func (s *Server) routeRepoAPI(w http.ResponseWriter, r *http.Request, rr repoRoute) {
+	m := r.Method
+	joined := strings.Join(rr.rest, "/")
+	switch {
+	case rr.action == "" && m == http.MethodGet:
+		setRoute(r, "repo.info")
+		s.handleRepoInfo(w, r, rr, "")
+	case rr.action == "revision" && m == http.MethodGet:
+		setRoute(r, "repo.info")
+		s.handleRepoInfo(w, r, rr, joined)
+	case rr.action == "settings" && m == http.MethodPut:
+		setRoute(r, "repo.settings")
+		s.handleSettings(w, r, rr)
+	case rr.action == "preupload" && m == http.MethodPost:
+		setRoute(r, "repo.preupload")
+		s.handlePreupload(w, r, rr, joined)
+	case rr.action == "commit" && m == http.MethodPost:
+		setRoute(r, "repo.commit")
+		s.handleCommit(w, r, rr, joined)
+	case rr.action == "tree" && m == http.MethodGet:
+		setRoute(r, "repo.tree")
+		rev, rest := splitRevision(rr.rest)
+		s.handleTree(w, r, rr, rev, strings.Join(rest, "/"))
+	case rr.action == "paths-info" && m == http.MethodPost:
+		setRoute(r, "repo.paths-info")
+		s.handlePathsInfo(w, r, rr, joined)
+	case rr.action == "commits" && m == http.MethodGet:
+		setRoute(r, "repo.commits")
+		s.handleCommits(w, r, rr, joined)
+	case rr.action == "refs" && m == http.MethodGet:
+		setRoute(r, "repo.refs")
+		s.handleRefs(w, r, rr)
+	case rr.action == "branch" && (m == http.MethodPost || m == http.MethodDelete):
+		setRoute(r, "repo.branch")
+		s.handleBranch(w, r, rr, joined)
+	case rr.action == "tag" && (m == http.MethodPost || m == http.MethodDelete):
+		setRoute(r, "repo.tag")
+		s.handleTag(w, r, rr, joined)
+	case rr.action == "super-squash" && m == http.MethodPost:
+		setRoute(r, "repo.super-squash")
+		s.handleSuperSquash(w, r, rr, joined)
+	case rr.action == "discussions":
+		setRoute(r, "repo.discussions")
+		s.handleDiscussions(w, r, rr)
+	default:
+		s.notFound(w, r)
+	}
+}
+
+// routeWeb handles non-API paths: [datasets/|spaces/|models/]ns/name[.git]/...
+func (s *Server) routeWeb(w http.ResponseWriter, r *http.Request, segs []string) {
+	t := wire.Model
+	switch segs[0] {
+	case "datasets":
+		t, segs = wire.Dataset, segs[1:]
+	case "spaces":
+		t, segs = wire.Space, segs[1:]
+	case "models":
+		segs = segs[1:]
+	}
+	if len(segs) < 2 {
+		s.notFound(w, r)
+		return
+	}
+	name := segs[1]
+	git := false
+	if strings.HasSuffix(name, ".git") {
+		name, git = strings.TrimSuffix(name, ".git"), true
+	}
+	id, err := wire.ParseRepoID(segs[0] + "/" + name)
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	rr := repoRoute{typ: t, id: id, git: git}
+	if len(segs) > 2 {
+		rr.action = segs[2]
+		rr.rest = segs[3:]
+	}
+	switch {
+	case (rr.action == "resolve" || rr.action == "raw") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		setRoute(r, "resolve")
+		rev, rest := splitRevision(rr.rest)
+		s.handleResolve(w, r, rr, rev, strings.Join(rest, "/"))
+	case rr.action == "info" && len(rr.rest) >= 2 && rr.rest[0] == "lfs":
+		s.routeLFS(w, r, rr)
+	default:
+		s.notFound(w, r)
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	setRoute(r, "not-found")
+	s.fail(w, r, httpError(http.StatusNotFound, "", "Sorry, we can't find the page you are looking for: %s %s", r.Method, r.URL.EscapedPath()))
+}

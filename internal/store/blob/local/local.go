@@ -1,0 +1,313 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wharfhub/wharf/internal/store/blob"
+)
+
+// Store is a [blob.Backend] that keeps objects as files under a directory.
+// It is safe for concurrent use, also by several processes sharing dir.
+type Store struct {
+	dir     string
+	objects string // dir/objects: published objects, dir/objects/ab/cd/<oid>
+	tmp     string // dir/tmp: staged objects, removed or renamed by Commit
+}
+
+var (
+	_ blob.Backend = (*Store)(nil)
+	_ blob.Sweeper = (*Store)(nil)
+)
+
+// tmpPrefix starts the name of every staged file; Sweep removes only those.
+const tmpPrefix = "put-"
+
+// Open returns a Store keeping its objects under dir, creating dir and its
+// objects and tmp subdirectories if needed. dir/tmp must stay on the same
+// filesystem as dir/objects.
+func Open(dir string) (*Store, error) {
+	s := &Store{
+		dir:     dir,
+		objects: filepath.Join(dir, "objects"),
+		tmp:     filepath.Join(dir, "tmp"),
+	}
+	for _, d := range []string{s.objects, s.tmp} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("local blob store: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Dir returns the directory the store was opened on.
+func (s *Store) Dir() string {
+	return s.dir
+}
+
+// path returns the file name of oid, which must be valid.
+func (s *Store) path(oid string) string {
+	return filepath.Join(s.objects, oid[0:2], oid[2:4], oid)
+}
+
+// Create starts a staged object in a fresh temp file in dir/tmp.
+func (s *Store) Create(ctx context.Context) (blob.Staged, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(s.tmp, tmpPrefix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("create staged blob: %w", err)
+	}
+	return &staged{s: s, f: f}, nil
+}
+
+// Open opens the file of oid. The returned [blob.Object] is an *os.File
+// with a Size method.
+func (s *Store) Open(ctx context.Context, oid string) (blob.Object, error) {
+	if err := blob.CheckOID(oid); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(s.path(oid))
+	if err != nil {
+		return nil, notExist(oid, err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open blob %s: %w", oid, err)
+	}
+	return &object{File: f, size: fi.Size()}, nil
+}
+
+// object is an open object file. Embedding *os.File keeps its WriteTo and
+// ReadAt available to io.Copy and friends.
+type object struct {
+	*os.File
+	size int64
+}
+
+// Size returns the size of the object in bytes.
+func (o *object) Size() int64 { return o.size }
+
+// Stat returns the size of the file of oid.
+func (s *Store) Stat(ctx context.Context, oid string) (int64, error) {
+	if err := blob.CheckOID(oid); err != nil {
+		return 0, err
+	}
+	fi, err := os.Stat(s.path(oid))
+	if err != nil {
+		return 0, notExist(oid, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, fmt.Errorf("stat blob %s: not a regular file", oid)
+	}
+	return fi.Size(), nil
+}
+
+// Delete removes the file of oid; a missing file is not an error. Empty
+// fan-out directories stay: removing them would race with a Commit
+// renaming into them.
+func (s *Store) Delete(ctx context.Context, oid string) error {
+	if err := blob.CheckOID(oid); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.Remove(s.path(oid)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete blob %s: %w", oid, err)
+	}
+	return nil
+}
+
+// List walks dir/objects and calls fn for every object file. Files that are
+// not named by a valid oid in their right fan-out directory are skipped.
+func (s *Store) List(ctx context.Context, fn func(oid string, size int64) error) error {
+	err := filepath.WalkDir(s.objects, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // deleted while we walked
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		oid := d.Name()
+		if !d.Type().IsRegular() || !blob.ValidOID(oid) || p != s.path(oid) {
+			return nil
+		}
+		fi, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return fn(oid, fi.Size())
+	})
+	if err != nil {
+		return fmt.Errorf("list blobs: %w", err)
+	}
+	return nil
+}
+
+// Sweep removes staged temp files in dir/tmp not modified for olderThan:
+// leftovers of crashes, since every live Put removes or renames its own.
+// A live upload writes to its file continually, so only one stalled for
+// longer than olderThan loses it, and then fails at Commit.
+func (s *Store) Sweep(ctx context.Context, olderThan time.Duration) (removed int, err error) {
+	entries, err := os.ReadDir(s.tmp)
+	if err != nil {
+		return 0, fmt.Errorf("sweep blobs: %w", err)
+	}
+	cutoff := time.Now().Add(-olderThan)
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), tmpPrefix) {
+			continue
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // committed or aborted meanwhile
+		}
+		if err != nil {
+			return removed, fmt.Errorf("sweep blobs: %w", err)
+		}
+		if !fi.ModTime().Before(cutoff) {
+			continue
+		}
+		err = os.Remove(filepath.Join(s.tmp, e.Name()))
+		switch {
+		case err == nil:
+			removed++
+		case !errors.Is(err, fs.ErrNotExist):
+			return removed, fmt.Errorf("sweep blobs: %w", err)
+		}
+	}
+	return removed, nil
+}
+
+// staged is a temp file in dir/tmp.
+type staged struct {
+	s    *Store
+	f    *os.File
+	done bool // committed or aborted: the temp file is gone
+}
+
+// Write appends p to the temp file. staged deliberately has no ReadFrom:
+// only blob.Store writes to it, through its hashing writer.
+func (t *staged) Write(p []byte) (int, error) {
+	return t.f.Write(p)
+}
+
+// Commit fsyncs the temp file, renames it to the object's path and fsyncs
+// the directory that gained the entry. If the object exists already, the
+// temp file is removed instead.
+func (t *staged) Commit(ctx context.Context, oid string) error {
+	if t.done {
+		return errors.New("commit blob: already committed or aborted")
+	}
+	if err := blob.CheckOID(oid); err != nil {
+		t.Abort()
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		t.Abort()
+		return err
+	}
+	t.done = true
+	tmp := t.f.Name()
+	if err := t.publish(oid); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("commit blob %s: %w", oid, err)
+	}
+	return nil
+}
+
+func (t *staged) publish(oid string) error {
+	// Sync, close, then rename: the data must be on disk before the name
+	// is, or a crash could leave a published object full of zeros.
+	if err := t.f.Sync(); err != nil {
+		t.f.Close()
+		return err
+	}
+	if err := t.f.Close(); err != nil {
+		return err
+	}
+	tmp, dst := t.f.Name(), t.s.path(oid)
+	if _, err := os.Stat(dst); err == nil {
+		// Already stored (verified content, so equal): leave it untouched.
+		return os.Remove(tmp)
+	}
+	parent := filepath.Dir(dst)
+	err := os.Rename(tmp, dst)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Most likely the fan-out directories do not exist yet (or the
+		// sweeper took the temp file, and the retry fails again).
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return err
+		}
+		// New directories are durable only once their parents are synced.
+		for _, d := range []string{filepath.Dir(parent), t.s.objects} {
+			if err := syncDir(d); err != nil {
+				return err
+			}
+		}
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		return err
+	}
+	return syncDir(parent)
+}
+
+// Abort closes and removes the temp file, unless Commit already did.
+func (t *staged) Abort() error {
+	if t.done {
+		return nil
+	}
+	t.done = true
+	t.f.Close()
+	if err := os.Remove(t.f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("abort staged blob: %w", err)
+	}
+	return nil
+}
+
+// syncDir fsyncs directory dir, so that entries created or renamed in it
+// survive a crash. Filesystems and systems that cannot sync a directory
+// report EINVAL or "unsupported"; there is nothing more to do then.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	cerr := d.Close()
+	if err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, errors.ErrUnsupported) {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return cerr
+}
+
+// notExist translates a missing file into blob.ErrNotExist.
+func notExist(oid string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("blob %s: %w", oid, blob.ErrNotExist)
+	}
+	return fmt.Errorf("blob %s: %w", oid, err)
+}

@@ -1,0 +1,2 @@
+// Package mem stores blobs in memory, for tests.
+package mem

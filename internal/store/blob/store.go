@@ -1,0 +1,165 @@
+package blob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Store is a content-addressed blob store: a [Backend] plus verify-on-write.
+// It is safe for concurrent use, including concurrent Puts of the same oid.
+type Store struct {
+	b Backend
+}
+
+// New returns a Store that keeps its objects in b.
+func New(b Backend) *Store {
+	return &Store{b: b}
+}
+
+// Backend returns the backend the store writes to, for optional abilities
+// such as [Sweeper]. Writing to it directly bypasses verification.
+func (s *Store) Backend() Backend {
+	return s.b
+}
+
+// Put streams r into the store under oid, hashing (sha256) and counting the
+// bytes as they pass, with flat memory whatever size is. It reads at most
+// size+1 bytes from r.
+//
+// The object becomes visible only if r yields exactly size bytes whose sha256
+// is oid, and only once they are durable. Otherwise Put returns an error
+// wrapping [ErrSizeMismatch] (too few or too many bytes), [ErrDigestMismatch],
+// [ErrInvalidOID], the error of r (e.g. a cut connection) or of ctx, and
+// nothing is visible and no staged data remains.
+//
+// If the object already exists, Put still reads and verifies r, since knowing
+// a hash is not proof of holding the content, and then returns nil without
+// writing anything. Concurrent Puts of the same content all succeed and leave
+// one stored copy.
+func (s *Store) Put(ctx context.Context, oid string, size int64, r io.Reader) error {
+	return s.PutFrom(ctx, oid, size, func(w io.Writer) error {
+		// w is a *verifier: its ReadFrom reads through the pooled 1 MiB
+		// buffer and stops one byte past size.
+		_, err := w.(io.ReaderFrom).ReadFrom(r)
+		return err
+	})
+}
+
+// PutFrom is [Store.Put] for content that is not one reader, such as the
+// parts of a multipart upload: fill writes the content, in order, to w and
+// returns nil, or returns an error to abandon the Put. fill runs on the
+// caller's goroutine and must not use w after it returns.
+//
+// w hashes and counts every byte. A Write that would take it past size fails
+// with an error wrapping [ErrSizeMismatch]. w also implements
+// [io.ReaderFrom], so io.Copy(w, part) streams through one pooled 1 MiB
+// buffer. The checks, errors and publication rules are those of Put.
+func (s *Store) PutFrom(ctx context.Context, oid string, size int64, fill func(w io.Writer) error) error {
+	if err := CheckOID(oid); err != nil {
+		return fmt.Errorf("put: %w", err)
+	}
+	if size < 0 {
+		return fmt.Errorf("put %s: negative size %d: %w", oid, size, ErrSizeMismatch)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", oid, err)
+	}
+
+	_, err := s.b.Stat(ctx, oid)
+	switch {
+	case err == nil:
+		return s.reverify(ctx, oid, size, fill)
+	case !errors.Is(err, ErrNotExist):
+		return fmt.Errorf("put %s: %w", oid, err)
+	}
+
+	st, err := s.b.Create(ctx)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", oid, err)
+	}
+	// Abort is a no-op after a successful Commit, and removes the staged
+	// data on every other path, including a panic in fill.
+	defer st.Abort()
+
+	if err := verify(ctx, oid, size, st, fill); err != nil {
+		return err
+	}
+	// Last check before publishing: a caller that gave up must not
+	// find the object published after all.
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", oid, err)
+	}
+	if err := st.Commit(ctx, oid); err != nil {
+		return fmt.Errorf("put %s: %w", oid, err)
+	}
+	return nil
+}
+
+// reverify checks the content of an object that is already stored, without
+// writing it anywhere.
+func (s *Store) reverify(ctx context.Context, oid string, size int64, fill func(io.Writer) error) error {
+	if err := verify(ctx, oid, size, io.Discard, fill); err != nil {
+		return err
+	}
+	// The object was there when Put started; a concurrent Delete (GC) may
+	// have removed it since, and returning nil would then claim content
+	// that is not stored. The caller can retry: the next Put writes it.
+	_, err := s.b.Stat(ctx, oid)
+	switch {
+	case errors.Is(err, ErrNotExist):
+		return fmt.Errorf("put %s: object was deleted while its content was being verified, retry", oid)
+	case err != nil:
+		return fmt.Errorf("put %s: %w", oid, err)
+	}
+	return nil
+}
+
+// Open opens the object stored under oid for reading. It returns an error
+// wrapping [ErrNotExist] if there is none, or [ErrInvalidOID].
+func (s *Store) Open(ctx context.Context, oid string) (Object, error) {
+	if err := CheckOID(oid); err != nil {
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	return s.b.Open(ctx, oid)
+}
+
+// Stat returns the size of the object stored under oid. It returns an error
+// wrapping [ErrNotExist] if there is none, or [ErrInvalidOID].
+func (s *Store) Stat(ctx context.Context, oid string) (size int64, err error) {
+	if err := CheckOID(oid); err != nil {
+		return 0, fmt.Errorf("stat: %w", err)
+	}
+	return s.b.Stat(ctx, oid)
+}
+
+// Exists reports whether an object is stored under oid. A missing object is
+// not an error; an invalid oid is ([ErrInvalidOID]).
+func (s *Store) Exists(ctx context.Context, oid string) (bool, error) {
+	_, err := s.Stat(ctx, oid)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrNotExist):
+		return false, nil
+	}
+	return false, err
+}
+
+// Delete removes the object stored under oid. It is idempotent: deleting a
+// missing object returns nil. It fails without deleting if ctx is done.
+func (s *Store) Delete(ctx context.Context, oid string) error {
+	if err := CheckOID(oid); err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("delete %s: %w", oid, err)
+	}
+	return s.b.Delete(ctx, oid)
+}
+
+// List calls fn for every stored object, as [Backend.List] does.
+func (s *Store) List(ctx context.Context, fn func(oid string, size int64) error) error {
+	return s.b.List(ctx, fn)
+}
