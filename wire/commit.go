@@ -130,7 +130,7 @@ func NewCommitDecoder(r io.Reader, maxLine int) *CommitDecoder {
 		maxLine = DefaultMaxLine
 	}
 	size := readBufferSize
-	if maxLine+2 < size {
+	if maxLine < size-2 {
 		size = max(maxLine+2, 16)
 	}
 	return &CommitDecoder{r: bufio.NewReaderSize(r, size), maxLine: maxLine}
@@ -330,7 +330,8 @@ func (d *CommitDecoder) tooLarge() error {
 // returns K and the JSON text of V, nil if absent.
 func (d *CommitDecoder) parseLine(line []byte) (key string, raw []byte, err error) {
 	if !json.Valid(line) {
-		var v discard
+		// Decode again only to get a message that says what is wrong.
+		var v struct{}
 		err := json.Unmarshal(line, &v)
 		var serr *json.SyntaxError
 		if errors.As(err, &serr) {
@@ -578,11 +579,6 @@ func isDigits(b []byte) bool {
 	}
 	return len(b) > 0
 }
-
-// discard is a JSON value that ignores its content.
-type discard struct{}
-
-func (*discard) UnmarshalJSON([]byte) error { return nil }
 
 // decodeBase64 decodes the base64 content of a JSON string. Padding is
 // optional, as in the Node.js Buffer decoder.

@@ -488,3 +488,19 @@ func TestOpKindString(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkCommitDecoderBase64(b *testing.B) {
+	content := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB
+	body := []byte(`{"key": "header", "value": {"summary": "s"}}` + "\n" +
+		`{"key": "file", "value": {"content": "` + base64.StdEncoding.EncodeToString(content) +
+		`", "path": "big.bin", "encoding": "base64"}}` + "\n")
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d := NewCommitDecoder(bytes.NewReader(body), 0)
+		op, err := d.Next()
+		if err != nil || len(op.Content) != len(content) {
+			b.Fatal(err)
+		}
+	}
+}

@@ -64,10 +64,18 @@ func stringEnd(b []byte, i int) int {
 		return -1
 	}
 	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
+		// Jump to the next quote (IndexByte is fast on long base64
+		// strings), then check that it is not escaped.
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return -1
+		}
+		i += q
+		n := 0
+		for j := i - 1; j >= 0 && b[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 0 {
 			return i + 1
 		}
 	}

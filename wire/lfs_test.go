@@ -56,55 +56,57 @@ func TestPointerRoundTrip(t *testing.T) {
 	}
 }
 
-func TestParsePointer(t *testing.T) {
-	const (
-		version = "version https://git-lfs.github.com/spec/v1\n"
-		oid     = "oid sha256:" + testOID + "\n"
-	)
-	tests := []struct {
-		name string
-		in   string
-		size int64 // -1 if not a pointer
-	}{
-		{"canonical", version + oid + "size 12345\n", 12345},
-		{"zero size", version + oid + "size 0\n", 0},
-		{"hawser", "version https://hawser.github.com/spec/v1\n" + oid + "size 7\n", 7},
-		{"extension", version + "ext-0-foo sha256:" + testOID + "\n" + oid + "size 7\n", 7},
-		{"two extensions", version + "ext-0-bar x\next-1-foo y\n" + oid + "size 7\n", 7},
-		{"unknown key after size", version + oid + "size 7\nx-custom yes\n", 7},
-		{"leading zeros", version + oid + "size 007\n", 7},
+const (
+	pvLine  = "version https://git-lfs.github.com/spec/v1\n"
+	oidLine = "oid sha256:" + testOID + "\n"
+)
 
-		{"empty", "", -1},
-		{"no trailing newline", version + oid + "size 7", -1},
-		{"CRLF", strings.ReplaceAll(version+oid+"size 7\n", "\n", "\r\n"), -1},
-		{"blank line", version + "\n" + oid + "size 7\n", -1},
-		{"trailing blank line", version + oid + "size 7\n\n", -1},
-		{"no version", oid + "size 7\n", -1},
-		{"version not first", oid + version + "size 7\n", -1},
-		{"version twice", version + oid + "size 7\n" + "version https://git-lfs.github.com/spec/v1\n", -1},
-		{"other version", "version https://git-lfs.github.com/spec/v2\n" + oid + "size 7\n", -1},
-		{"version with spaces", "version  https://git-lfs.github.com/spec/v1\n" + oid + "size 7\n", -1},
-		{"unsorted", version + "size 7\n" + oid, -1},
-		{"unsorted extension", version + oid + "ext-0-foo x\nsize 7\n", -1},
-		{"duplicate oid", version + oid + oid + "size 7\n", -1},
-		{"duplicate size", version + oid + "size 7\nsize 7\n", -1},
-		{"no oid", version + "size 7\n", -1},
-		{"no size", version + oid, -1},
-		{"negative size", version + oid + "size -1\n", -1},
-		{"plus size", version + oid + "size +1\n", -1},
-		{"empty size", version + oid + "size \n", -1},
-		{"hex size", version + oid + "size 0x10\n", -1},
-		{"huge size", version + oid + "size 99999999999999999999\n", -1},
-		{"short oid", version + "oid sha256:" + testOID[1:] + "\nsize 7\n", -1},
-		{"upper oid", version + "oid sha256:" + strings.ToUpper(testOID) + "\nsize 7\n", -1},
-		{"md5 oid", version + "oid md5:" + testOID + "\nsize 7\n", -1},
-		{"no space", version + "oid\n" + "size 7\n", -1},
-		{"upper key", version + "OID sha256:" + testOID + "\nsize 7\n", -1},
-		{"control in value", version + oid + "size 7\nz a\x00b\n", -1},
-		{"too large", version + "ext-0-a " + strings.Repeat("x", MaxPointerSize) + "\n" + oid + "size 7\n", -1},
-		{"plain file", "hello world\n", -1},
-	}
-	for _, tt := range tests {
+var pointerTests = []struct {
+	name string
+	in   string
+	size int64 // -1 if not a pointer
+}{
+	{"canonical", pvLine + oidLine + "size 12345\n", 12345},
+	{"zero size", pvLine + oidLine + "size 0\n", 0},
+	{"hawser", "version https://hawser.github.com/spec/v1\n" + oidLine + "size 7\n", 7},
+	{"extension", pvLine + "ext-0-foo sha256:" + testOID + "\n" + oidLine + "size 7\n", 7},
+	{"two extensions", pvLine + "ext-0-bar x\next-1-foo y\n" + oidLine + "size 7\n", 7},
+	{"unknown key after size", pvLine + oidLine + "size 7\nx-custom yes\n", 7},
+	{"leading zeros", pvLine + oidLine + "size 007\n", 7},
+
+	{"empty", "", -1},
+	{"no trailing newline", pvLine + oidLine + "size 7", -1},
+	{"CRLF", strings.ReplaceAll(pvLine+oidLine+"size 7\n", "\n", "\r\n"), -1},
+	{"blank line", pvLine + "\n" + oidLine + "size 7\n", -1},
+	{"trailing blank line", pvLine + oidLine + "size 7\n\n", -1},
+	{"no version", oidLine + "size 7\n", -1},
+	{"version not first", oidLine + pvLine + "size 7\n", -1},
+	{"version twice", pvLine + oidLine + "size 7\n" + "version https://git-lfs.github.com/spec/v1\n", -1},
+	{"other version", "version https://git-lfs.github.com/spec/v2\n" + oidLine + "size 7\n", -1},
+	{"version with spaces", "version  https://git-lfs.github.com/spec/v1\n" + oidLine + "size 7\n", -1},
+	{"unsorted", pvLine + "size 7\n" + oidLine, -1},
+	{"unsorted extension", pvLine + oidLine + "ext-0-foo x\nsize 7\n", -1},
+	{"duplicate oid", pvLine + oidLine + oidLine + "size 7\n", -1},
+	{"duplicate size", pvLine + oidLine + "size 7\nsize 7\n", -1},
+	{"no oid", pvLine + "size 7\n", -1},
+	{"no size", pvLine + oidLine, -1},
+	{"negative size", pvLine + oidLine + "size -1\n", -1},
+	{"plus size", pvLine + oidLine + "size +1\n", -1},
+	{"empty size", pvLine + oidLine + "size \n", -1},
+	{"hex size", pvLine + oidLine + "size 0x10\n", -1},
+	{"huge size", pvLine + oidLine + "size 99999999999999999999\n", -1},
+	{"short oid", pvLine + "oid sha256:" + testOID[1:] + "\nsize 7\n", -1},
+	{"upper oid", pvLine + "oid sha256:" + strings.ToUpper(testOID) + "\nsize 7\n", -1},
+	{"md5 oid", pvLine + "oid md5:" + testOID + "\nsize 7\n", -1},
+	{"no space", pvLine + "oid\n" + "size 7\n", -1},
+	{"upper key", pvLine + "OID sha256:" + testOID + "\nsize 7\n", -1},
+	{"control in value", pvLine + oidLine + "size 7\nz a\x00b\n", -1},
+	{"too large", pvLine + "ext-0-a " + strings.Repeat("x", MaxPointerSize) + "\n" + oidLine + "size 7\n", -1},
+	{"plain file", "hello world\n", -1},
+}
+
+func TestParsePointer(t *testing.T) {
+	for _, tt := range pointerTests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, ok := ParsePointer([]byte(tt.in))
 			switch {
@@ -120,7 +122,9 @@ func TestParsePointer(t *testing.T) {
 }
 
 func FuzzParsePointer(f *testing.F) {
-	f.Add(Pointer{OID: testOID, Size: 12345}.Encode())
+	for _, tt := range pointerTests {
+		f.Add([]byte(tt.in))
+	}
 	f.Add([]byte("version https://hawser.github.com/spec/v1\next-0-foo bar\noid sha256:" + testOID + "\nsize 0\n"))
 	f.Add([]byte("version https://git-lfs.github.com/spec/v1\noid sha256:" + testOID + "\nsize 12345"))
 	f.Add([]byte("hello\n"))

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,6 +55,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Engine: engine, Auth: accounts, Blobs: blob.New(bs), PublicURL: *publicURL,
 		Logger: logger, TempDir: tmp,
 	})
+	go srv.RunSweeper(ctx, 10*time.Minute)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -106,5 +106,3 @@ func bootstrapAdmin(ctx context.Context, accounts *auth.Store, dataDir string, s
 	fmt.Fprintf(stdout, "wharf: created the admin account; its token is in %s (cat it, then delete the file)\n", path)
 	return nil
 }
-
-var _ = flag.ErrHelp

@@ -63,7 +63,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.routeAPI(w, r, segs[1:])
 		return
 	}
-	if segs[0] == "lfs-upload" || segs[0] == "lfs-part" || segs[0] == "lfs-complete" || segs[0] == "lfs-download" {
+	if segs[0] == "lfs-upload" || segs[0] == "lfs-part" || segs[0] == "lfs-complete" || segs[0] == "lfs-download" || segs[0] == "lfs-verify" {
 		s.routeLFSSigned(w, r, segs)
 		return
 	}

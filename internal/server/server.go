@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wharfhub/wharf/internal/auth"
+	"github.com/wharfhub/wharf/internal/lfs"
 	"github.com/wharfhub/wharf/internal/repo"
 	"github.com/wharfhub/wharf/internal/store/blob"
 	"github.com/wharfhub/wharf/wire"
@@ -48,6 +49,7 @@ type Server struct {
 	engine *repo.Engine
 	auth   *auth.Store
 	blobs  *blob.Store
+	lfs    *lfs.Service
 	log    *slog.Logger
 }
 
@@ -67,7 +69,38 @@ func New(cfg Config) *Server {
 		cfg.LFSChunkSize = 64 << 20
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Server{cfg: cfg, engine: cfg.Engine, auth: cfg.Auth, blobs: cfg.Blobs, log: cfg.Logger}
+	l := lfs.New(lfs.Config{
+		DB: cfg.Engine.DB(), Blobs: cfg.Blobs, Key: cfg.SigningKey, TempDir: cfg.TempDir,
+		MultipartThreshold: cfg.LFSMultipartThreshold, ChunkSize: cfg.LFSChunkSize,
+	})
+	return &Server{cfg: cfg, engine: cfg.Engine, auth: cfg.Auth, blobs: cfg.Blobs, lfs: l, log: cfg.Logger}
+}
+
+// LFS returns the server's LFS service.
+func (s *Server) LFS() *lfs.Service { return s.lfs }
+
+// RunSweeper removes expired multipart uploads (and stale blob temp files
+// when the backend can sweep) every interval until ctx ends.
+func (s *Server) RunSweeper(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := s.lfs.Sweep(ctx); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "sweep uploads", slog.String("err", err.Error()))
+		} else if n > 0 {
+			s.log.LogAttrs(ctx, slog.LevelInfo, "sweep uploads", slog.Int("removed", n))
+		}
+		if sw, ok := s.blobs.Backend().(blob.Sweeper); ok {
+			if _, err := sw.Sweep(ctx, 24*time.Hour); err != nil {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "sweep blobs", slog.String("err", err.Error()))
+			}
+		}
+	}
 }
 
 type ctxKey int
