@@ -1,0 +1,261 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// UploadFile uploads one file in a commit of its own. The default message
+// is "Upload <path> with huggingface_hub", as in the Python client.
+func (c *Client) UploadFile(ctx context.Context, r Repo, pathInRepo string, content Content, opts *CommitOptions) (*CommitInfo, error) {
+	var o CommitOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Message == "" {
+		o.Message = "Upload " + pathInRepo + " with huggingface_hub"
+	}
+	return c.CreateCommit(ctx, r, []Operation{Add(pathInRepo, content)}, &o)
+}
+
+// UploadFolderOptions configures UploadFolder.
+type UploadFolderOptions struct {
+	CommitOptions
+	// PathInRepo is the folder of the repo to upload into. Default: root.
+	PathInRepo string
+	// AllowPatterns keeps only files matching one of them; IgnorePatterns
+	// drops files matching one of them. Patterns follow Python's fnmatch:
+	// "*" also matches "/", and a trailing "/" means everything below.
+	AllowPatterns  []string
+	IgnorePatterns []string
+	// DeletePatterns deletes remote files under PathInRepo that match, in
+	// the same commit (.gitattributes is never deleted).
+	DeletePatterns []string
+}
+
+// DefaultIgnorePatterns are always added to IgnorePatterns.
+var DefaultIgnorePatterns = []string{
+	".git", ".git/*", "*/.git", "**/.git/**",
+	".cache/huggingface", ".cache/huggingface/*", "*/.cache/huggingface", "**/.cache/huggingface/**",
+}
+
+// UploadFolder uploads the files of a local folder in one atomic commit,
+// deletions first. The repo root's .gitignore (local, or else the one on
+// the Hub) decides which files the Hub ignores.
+func (c *Client) UploadFolder(ctx context.Context, r Repo, folder string, opts *UploadFolderOptions) (*CommitInfo, error) {
+	var o UploadFolderOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Message == "" {
+		o.Message = "Upload folder using huggingface_hub"
+	}
+	ops, err := c.FolderOperations(ctx, r, folder, &o)
+	if err != nil {
+		return nil, err
+	}
+	return c.CreateCommit(ctx, r, ops, &o.CommitOptions)
+}
+
+// FolderOperations plans the operations UploadFolder commits: deletions
+// (from DeletePatterns) first, then one addition per selected local file.
+func (c *Client) FolderOperations(ctx context.Context, r Repo, folder string, o *UploadFolderOptions) ([]Operation, error) {
+	fi, err := os.Stat(folder)
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("hub: %s is not a folder", folder)
+	}
+	prefix := normalizeFolder(o.PathInRepo)
+	files, err := ListFolder(folder, o.AllowPatterns, o.IgnorePatterns)
+	if err != nil {
+		return nil, err
+	}
+	adding := map[string]bool{}
+	var adds []Operation
+	for _, rel := range files {
+		content, err := FromPath(filepath.Join(folder, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil, err
+		}
+		p := prefix + rel
+		adding[p] = true
+		adds = append(adds, Add(p, content))
+	}
+	var ops []Operation
+	if len(o.DeletePatterns) > 0 {
+		revision := o.Revision
+		if o.CreatePR {
+			revision = ""
+		}
+		remote, err := c.ListRepoFiles(ctx, r, revision)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range remote {
+			rel, ok := strings.CutPrefix(p, prefix)
+			if !ok || p == ".gitattributes" || adding[p] {
+				continue
+			}
+			if MatchAny(o.DeletePatterns, rel) {
+				ops = append(ops, &DeleteOp{PathInRepo: p})
+			}
+		}
+	}
+	return append(ops, adds...), nil
+}
+
+func normalizeFolder(p string) string {
+	p = strings.ReplaceAll(p, "\\", "/")
+	for strings.HasPrefix(p, "./") {
+		p = p[2:]
+	}
+	p = strings.Trim(p, "/")
+	if p == "" || p == "." {
+		return ""
+	}
+	return p + "/"
+}
+
+// ListFolder lists the files below folder (relative, slash-separated,
+// sorted) that pass the allow and ignore patterns and the default ignores.
+// Symbolic links to files are followed, as Python's glob does.
+func ListFolder(folder string, allow, ignore []string) ([]string, error) {
+	ignore = append(append([]string(nil), ignore...), DefaultIgnorePatterns...)
+	var out []string
+	err := filepath.WalkDir(folder, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			fi, err := os.Stat(p)
+			if err != nil || !fi.Mode().IsRegular() {
+				return nil
+			}
+		} else if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(folder, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if len(allow) > 0 && !MatchAny(allow, rel) {
+			return nil
+		}
+		if MatchAny(ignore, rel) {
+			return nil
+		}
+		out = append(out, rel)
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+// MatchAny reports whether name matches one of the patterns with Python's
+// fnmatch rules (as huggingface_hub's filter_repo_objects applies them):
+// "*" matches any run of characters including "/", "?" one character,
+// "[seq]" and "[!seq]" sets, and a pattern ending in "/" matches everything
+// below that folder.
+func MatchAny(patterns []string, name string) bool {
+	name = strings.ReplaceAll(name, "\\", "/")
+	for _, p := range patterns {
+		p = strings.ReplaceAll(p, "\\", "/")
+		if strings.HasSuffix(p, "/") {
+			p += "*"
+		}
+		if fnmatchRegexp(p).MatchString(name) {
+			return true
+		}
+	}
+	return false
+}
+
+var fnmatchCache sync.Map // pattern → *regexp.Regexp
+
+// fnmatchRegexp ports Python's fnmatch.translate.
+func fnmatchRegexp(pat string) *regexp.Regexp {
+	if re, ok := fnmatchCache.Load(pat); ok {
+		return re.(*regexp.Regexp)
+	}
+	var b strings.Builder
+	b.WriteString(`(?s)\A`)
+	rs := []rune(pat)
+	for i := 0; i < len(rs); i++ {
+		c := rs[i]
+		switch c {
+		case '*':
+			for i+1 < len(rs) && rs[i+1] == '*' {
+				i++ // consecutive stars are one
+			}
+			b.WriteString(`.*`)
+		case '?':
+			b.WriteString(`.`)
+		case '[':
+			j := i + 1
+			if j < len(rs) && rs[j] == '!' {
+				j++
+			}
+			if j < len(rs) && rs[j] == ']' {
+				j++
+			}
+			for j < len(rs) && rs[j] != ']' {
+				j++
+			}
+			if j >= len(rs) {
+				b.WriteString(`\[`)
+				continue
+			}
+			stuff := string(rs[i+1 : j])
+			i = j
+			neg := strings.HasPrefix(stuff, "!")
+			if neg {
+				stuff = stuff[1:]
+			}
+			if stuff == "" {
+				if neg {
+					b.WriteString(`.`) // [!] matches any character
+				} else {
+					b.WriteString(`[^\s\S]`) // [] matches nothing
+				}
+				continue
+			}
+			// Escape what is special to Go's regexp inside a class, but
+			// keep ranges.
+			var cls strings.Builder
+			for _, r := range stuff {
+				switch r {
+				case '\\', '[', ']', '^':
+					cls.WriteByte('\\')
+				}
+				cls.WriteRune(r)
+			}
+			if neg {
+				b.WriteString("[^" + cls.String() + "]")
+			} else {
+				b.WriteString("[" + cls.String() + "]")
+			}
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString(`\z`)
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		re = regexp.MustCompile(`\A` + regexp.QuoteMeta(pat) + `\z`)
+	}
+	fnmatchCache.Store(pat, re)
+	return re
+}
