@@ -84,15 +84,19 @@ func envOr(key, def string) string {
 	return def
 }
 
-// bootstrapAdmin creates the admin account on first start and writes its
+// bootstrapAdmin creates the admin account when the hub has no
+// administrator (its first start) and writes its
 // token to DATA/admin-token (mode 0600), so it never appears in logs.
 func bootstrapAdmin(ctx context.Context, accounts *auth.Store, dataDir string, stdout io.Writer) error {
-	n, err := accounts.CountAccounts(ctx)
+	n, err := accounts.CountAdmins(ctx)
 	if err != nil || n > 0 {
 		return err
 	}
 	admin := &auth.Account{Name: "admin", Fullname: "Administrator", IsAdmin: true}
-	if err := accounts.CreateAccount(ctx, admin); err != nil {
+	if err := accounts.CreateAccount(ctx, admin); errors.Is(err, auth.ErrExists) {
+		fmt.Fprintln(stdout, "wharf: no administrator yet and the name admin is taken; create one with `wharf admin user add NAME --admin`")
+		return nil
+	} else if err != nil {
 		return err
 	}
 	token, err := accounts.AddToken(ctx, admin, auth.RoleWrite, "bootstrap", "")

@@ -141,10 +141,10 @@ func (s *Store) Account(ctx context.Context, name string) (*Account, error) {
 	return a, err
 }
 
-// CountAccounts returns how many accounts exist.
-func (s *Store) CountAccounts(ctx context.Context) (int, error) {
+// CountAdmins returns how many server administrators exist.
+func (s *Store) CountAdmins(ctx context.Context) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n)
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE is_admin = $1`, true).Scan(&n)
 	return n, err
 }
 
