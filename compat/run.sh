@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# compat/run.sh -- the compatibility contract: run the official Hub clients
+# against a freshly built `wharf serve` and fail on any failure.
+#
+#   bash compat/run.sh            (from anywhere; scripts/test.sh runs it)
+#
+# Steps: build wharf; make sure the client environments exist (Python venvs
+# compat/.venv-<name>/ from compat/requirements-<name>.txt, JS packages in
+# compat/js/node_modules; each reinstalled only when its pinned files
+# change); provision accounts in a temp data dir; start the server on a free
+# 127.0.0.1 port; run every client suite; print a scenario x client table;
+# stop the server. Exit status: 0 iff no scenario failed.
+#
+# Environment knobs (all optional):
+#   WHARF_COMPAT_CLIENTS  space-separated subset of: hf036 hf1 hf2 js js-noxet go
+#   WHARF_COMPAT_ONLY     comma-separated scenario names to run (default: all)
+#   WHARF_COMPAT_KEEP=1   keep the temp dir (server log, data, client logs)
+#   WHARF_COMPAT_PYTHON   python used to create the venvs (default: python3)
+#   WHARF_COMPAT_BIN      test this wharf binary instead of building ./cmd/wharf
+#   WHARF_COMPAT_WIRETAP=1  record every client's requests through
+#                         compat/tools/wiretap.py; WHARF_COMPAT_WIRE_DIR=DIR
+#                         keeps the logs (compare: compat/tools/wirediff.py)
+#
+# Suites write JSON lines {"client","scenario","status","detail","seconds"}
+# to $WHARF_COMPAT_RESULTS; compat/report.py turns them into the table.
+# compat/go/run.sh, when it exists, is run the same way (see compat/README.md).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$(pwd)
+COMPAT="$ROOT/compat"
+# shellcheck source=../scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+
+T0=$(date +%s)
+log() { printf '[compat] %s\n' "$*" >&2; }
+elapsed() { echo "$(($(date +%s) - T0))s"; }
+
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+	export PATH="/usr/local/go/bin:$PATH"
+fi
+
+CLIENTS=${WHARF_COMPAT_CLIENTS:-"hf036 hf1 hf2 js js-noxet go"}
+want() { case " $CLIENTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wharf-compat.XXXXXX")
+SERVER_PID=""
+cleanup() {
+	local rc=$?
+	set +e
+	if [ -n "${TAP_PID:-}" ]; then kill "$TAP_PID" 2>/dev/null; wait "$TAP_PID" 2>/dev/null; fi
+	if [ -n "${WHARF_COMPAT_WIRE_DIR:-}" ] && compgen -G "$TMP/wire-*.jsonl" >/dev/null; then
+		mkdir -p "$WHARF_COMPAT_WIRE_DIR" && cp "$TMP"/wire-*.jsonl "$WHARF_COMPAT_WIRE_DIR"/
+	fi
+	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -TERM "$SERVER_PID" 2>/dev/null
+		for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	fi
+	if [ "${WHARF_COMPAT_KEEP:-0}" = 1 ] || { [ "$rc" -ne 0 ] && [ "${CI:-}" != true ]; }; then
+		log "kept $TMP (server.log, client logs, data)"
+	else
+		rm -rf "$TMP"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# --- tools ----------------------------------------------------------------
+PYTHON=${WHARF_COMPAT_PYTHON:-python3}
+need_pkgs=()
+command -v go >/dev/null 2>&1 || { log "ERROR: go is not on PATH"; exit 1; }
+command -v "$PYTHON" >/dev/null 2>&1 || need_pkgs+=(python3 python3-venv python3-pip)
+if want js || want js-noxet; then
+	command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs)
+	command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
+fi
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+	wharf_apt_install "${need_pkgs[@]}"
+fi
+
+hash_files() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# ensure_venv NAME: compat/.venv-NAME from compat/requirements-NAME.txt,
+# rebuilt only when the requirements file (or the interpreter) changed.
+ensure_venv() {
+	local name=$1 req="$COMPAT/requirements-$1.txt" dir="$COMPAT/.venv-$1"
+	local want_hash
+	want_hash="$(hash_files "$req")-$("$PYTHON" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
+	if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.wharf-requirements-hash" 2>/dev/null)" = "$want_hash" ] &&
+		"$dir/bin/python" -c 'import huggingface_hub' 2>/dev/null; then
+		return 0
+	fi
+	log "installing $name venv ($(grep -v '^#' "$req" | tr '\n' ' '))"
+	rm -rf "$dir"
+	if ! "$PYTHON" -m venv "$dir" >/dev/null 2>&1; then
+		rm -rf "$dir"
+		wharf_apt_install python3-venv
+		"$PYTHON" -m venv "$dir"
+	fi
+	"$dir/bin/python" -m pip install -q --disable-pip-version-check --no-input -r "$req"
+	echo "$want_hash" >"$dir/.wharf-requirements-hash"
+}
+
+# ensure_npm: compat/js/node_modules from the committed package-lock.json,
+# `npm ci` only when missing or stale.
+ensure_npm() {
+	local dir="$COMPAT/js" want_hash
+	want_hash="$(hash_files "$dir/package.json" "$dir/package-lock.json")-$(node --version)"
+	if [ -d "$dir/node_modules/@huggingface/hub" ] &&
+		[ "$(cat "$dir/node_modules/.wharf-lock-hash" 2>/dev/null)" = "$want_hash" ]; then
+		return 0
+	fi
+	log "npm ci in compat/js"
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+	echo "$want_hash" >"$dir/node_modules/.wharf-lock-hash"
+}
+
+# --- build ------------------------------------------------------------------
+if [ -n "${WHARF_COMPAT_BIN:-}" ]; then
+	log "using prebuilt $WHARF_COMPAT_BIN"
+	cp "$WHARF_COMPAT_BIN" "$TMP/wharf"
+else
+	log "building wharf"
+	go build -o "$TMP/wharf" ./cmd/wharf
+fi
+
+# --- client environments ----------------------------------------------------
+for c in hf036 hf1 hf2; do
+	if want "$c"; then ensure_venv "$c"; fi
+done
+if want js || want js-noxet; then ensure_npm; fi
+log "environments ready ($(elapsed))"
+
+# --- accounts ----------------------------------------------------------------
+DATA="$TMP/data"
+mkdir -p "$DATA"
+rand_token() { echo "hf_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"; }
+export WHARF_TOKEN_ALICE WHARF_TOKEN_BOB WHARF_TOKEN_READ
+WHARF_TOKEN_ALICE=$(rand_token)
+WHARF_TOKEN_BOB=$(rand_token)
+WHARF_TOKEN_READ=$(rand_token)
+W() { "$TMP/wharf" "$@" --data "$DATA" >>"$TMP/admin.log" 2>&1; }
+W admin user add alice --fullname "Alice Compat" --email alice@example.com --token "$WHARF_TOKEN_ALICE"
+W admin user add bob --fullname "Bob Compat" --token "$WHARF_TOKEN_BOB"
+W admin org add acme --member alice
+W admin token add alice --role read --value "$WHARF_TOKEN_READ" --name compat-read
+
+# --- server -----------------------------------------------------------------
+"$TMP/wharf" serve --data "$DATA" --addr 127.0.0.1:0 >"$TMP/server.out" 2>"$TMP/server.log" &
+SERVER_PID=$!
+ENDPOINT=""
+for _ in $(seq 1 300); do
+	ENDPOINT=$(sed -n 's/^wharf: serving \(http:\/\/[^ ]*\).*/\1/p' "$TMP/server.out" | head -n 1)
+	[ -n "$ENDPOINT" ] && break
+	kill -0 "$SERVER_PID" 2>/dev/null || { log "ERROR: wharf serve exited"; cat "$TMP/server.log" >&2; exit 1; }
+	sleep 0.1
+done
+[ -n "$ENDPOINT" ] || { log "ERROR: wharf serve did not start"; cat "$TMP/server.log" >&2; exit 1; }
+"$PYTHON" - "$ENDPOINT" <<'EOF'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(sys.argv[1] + "/", timeout=2).read()
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.1)
+sys.exit("server at %s does not answer" % sys.argv[1])
+EOF
+log "wharf serving at $ENDPOINT ($(elapsed))"
+
+export WHARF_ENDPOINT="$ENDPOINT"
+export WHARF_COMPAT_RESULTS="$TMP/results.jsonl"
+: >"$WHARF_COMPAT_RESULTS"
+
+# start_tap NAME: with WHARF_COMPAT_WIRETAP=1, put a recording proxy
+# (compat/tools/wiretap.py) between client NAME and the server; sets
+# CLIENT_ENDPOINT to the URL the client must use.
+TAP_PID=""
+start_tap() {
+	CLIENT_ENDPOINT=$ENDPOINT
+	[ "${WHARF_COMPAT_WIRETAP:-0}" = 1 ] || return 0
+	local out="$TMP/tap-$1.out"
+	"$PYTHON" "$COMPAT/tools/wiretap.py" --upstream "$ENDPOINT" --log "$TMP/wire-$1.jsonl" --client "$1" >"$out" 2>&1 &
+	TAP_PID=$!
+	for _ in $(seq 1 100); do
+		CLIENT_ENDPOINT=$(sed -n 's/^wiretap: listening \(http:[^ ]*\)$/\1/p' "$out")
+		[ -n "$CLIENT_ENDPOINT" ] && return 0
+		sleep 0.1
+	done
+	log "ERROR: wiretap did not start"; cat "$out" >&2; exit 1
+}
+stop_tap() {
+	if [ -n "$TAP_PID" ]; then
+		kill "$TAP_PID" 2>/dev/null || true
+		wait "$TAP_PID" 2>/dev/null || true
+		TAP_PID=""
+	fi
+}
+
+# client_env NAME: the isolation every client run gets (and its wiretap).
+client_env() {
+	local name=$1
+	local home="$TMP/home-$name"
+	mkdir -p "$home/hf" "$home/work"
+	start_tap "$name"
+	CLIENT_ENV=(env -u HF_TOKEN -u HUGGING_FACE_HUB_TOKEN -u HUGGINGFACE_CO_STAGING -u HF_HUB_OFFLINE
+		-u HF_HUB_CACHE -u HUGGINGFACE_HUB_CACHE -u HF_TOKEN_PATH -u HF_HUB_ENABLE_HF_TRANSFER
+		HOME="$home" HF_HOME="$home/hf" XDG_CACHE_HOME="$home/cache"
+		WHARF_ENDPOINT="$CLIENT_ENDPOINT" HF_ENDPOINT="$CLIENT_ENDPOINT"
+		HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_DISABLE_PROGRESS_BARS=1
+		HF_HUB_DISABLE_UPDATE_CHECK=1 DO_NOT_TRACK=1
+		TMPDIR="$home/work" WHARF_COMPAT_CLIENT="$name" PYTHONUNBUFFERED=1)
+}
+
+# run_suite NAME CMD...: run one client suite; a suite that dies without
+# reporting a failure still fails the run.
+suite_failed=()
+run_suite() {
+	local name=$1
+	shift
+	local t rc
+	t=$(date +%s)
+	log "== $name"
+	set +e
+	"$@" </dev/null 2>&1 | tee "$TMP/$name.log" | sed "s/^/[$name] /"
+	rc=${PIPESTATUS[0]}
+	set -e
+	log "== $name done in $(($(date +%s) - t))s (exit $rc)"
+	stop_tap
+	# 3 = the suite ran to its end and reported failed scenarios.
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then suite_failed+=("$name:$rc"); fi
+	return 0
+}
+
+for c in hf036 hf1 hf2; do
+	want "$c" || continue
+	client_env "$c"
+	extra=()
+	if [ "$c" != hf036 ]; then extra=(HF_HUB_DISABLE_XET=1); fi
+	run_suite "$c" "${CLIENT_ENV[@]}" "${extra[@]}" PATH="$COMPAT/.venv-$c/bin:$PATH" \
+		"$COMPAT/.venv-$c/bin/python" "$COMPAT/python/scenarios.py"
+done
+if want js; then
+	client_env js
+	run_suite js "${CLIENT_ENV[@]}" node "$COMPAT/js/scenarios.mjs"
+fi
+if want js-noxet; then
+	client_env js-noxet
+	run_suite js-noxet "${CLIENT_ENV[@]}" WHARF_COMPAT_USE_XET=false node "$COMPAT/js/scenarios.mjs"
+fi
+# The Go SDK suite is owned by whoever writes compat/go/: same env contract.
+if want go && [ -f "$COMPAT/go/run.sh" ]; then
+	client_env go
+	# keep the machine's Go caches (HOME is a temp dir for the client)
+	run_suite go "${CLIENT_ENV[@]}" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)" \
+		GOPATH="$(go env GOPATH)" WHARF_REPO_ROOT="$ROOT" bash "$COMPAT/go/run.sh"
+fi
+
+# --- report -----------------------------------------------------------------
+rc=0
+"$PYTHON" "$COMPAT/report.py" "$WHARF_COMPAT_RESULTS" --clients "$CLIENTS" --failed-suites "${suite_failed[*]:-}" \
+	--known "$COMPAT/known-failures.txt" || rc=$?
+if [ "$rc" -ne 0 ]; then
+	log "server log tail ($TMP/server.log):"
+	tail -n 60 "$TMP/server.log" | sed 's/^/[server] /' >&2 || true
+fi
+log "total $(elapsed)"
+exit "$rc"
