@@ -24,8 +24,8 @@ type Operation interface{ operation() }
 
 // AddOp adds or replaces a file.
 type AddOp struct {
-	PathInRepo string
-	Content    Content
+	PathInRepo string  // destination path in the repo
+	Content    Content // what to upload; nil once PreuploadLFSFiles has uploaded it
 
 	// Filled by preupload.
 	size         int64
@@ -41,17 +41,17 @@ type AddOp struct {
 
 // DeleteOp deletes a file, or a folder when IsFolder is set.
 type DeleteOp struct {
-	PathInRepo string
-	IsFolder   bool
+	PathInRepo string // file or folder to delete
+	IsFolder   bool   // delete the folder PathInRepo and everything below it
 }
 
 // CopyOp copies a file of the repo (at SrcRevision, default the commit's
 // revision) to another path. LFS files are copied by reference; regular
 // files are downloaded and uploaded again, as huggingface_hub does.
 type CopyOp struct {
-	SrcPath     string
-	DstPath     string
-	SrcRevision string
+	SrcPath     string // file to copy
+	DstPath     string // where the copy goes
+	SrcRevision string // revision of SrcPath; default the commit's revision
 }
 
 func (*AddOp) operation()    {}
@@ -103,7 +103,7 @@ func normalizePath(p string, folder bool) (string, error) {
 type CommitOptions struct {
 	// Message is the commit summary. Each call has its own default.
 	Message     string
-	Description string
+	Description string // commit description (body); default empty
 	// Revision is the branch (or refs/pr/N) to commit to. Default main.
 	Revision string
 	// CreatePR opens a pull request against Revision instead.
@@ -114,23 +114,25 @@ type CommitOptions struct {
 	// GitIgnore, when set, is sent as the .gitignore the Hub applies.
 	GitIgnore *string
 	// Progress is called as LFS content is uploaded, from several
-	// goroutines at once.
+	// goroutines at once. Before the transfers of a batch start, it is
+	// called once with Sent 0 for each file of the batch that will be sent,
+	// so that a caller knows the total.
 	Progress func(Progress)
 }
 
 // Progress reports bytes sent for one file.
 type Progress struct {
-	Path  string
-	Sent  int64 // bytes of this file sent so far
-	Total int64
+	Path  string // path in the repo
+	Sent  int64  // bytes of this file sent so far
+	Total int64  // size of the file
 }
 
 // CommitInfo describes a commit (or, when nothing changed, the head).
 type CommitInfo struct {
 	URL        string // commit URL
-	OID        string
-	PRURL      string
-	PRNum      int
+	OID        string // commit id
+	PRURL      string // discussion URL of the pull request, if one was opened
+	PRNum      int    // number of the pull request, if one was opened
 	PRRevision string // refs/pr/N
 	Skipped    bool   // nothing changed: no commit was made
 }
@@ -189,6 +191,16 @@ func (c *Client) CreateCommit(ctx context.Context, r Repo, ops []Operation, opts
 			return nil, fmt.Errorf("hub: unknown operation %T", op)
 		}
 	}
+	// A non-seekable reader's content is spooled to a temp file: remove it
+	// when the commit is done, whatever the outcome (the reader cannot be
+	// read again anyway).
+	defer func() {
+		for _, a := range adds {
+			if a.Content != nil {
+				release(a.Content)
+			}
+		}
+	}()
 	for _, a := range adds {
 		if a.PathInRepo == "README.md" && a.Content != nil {
 			if err := c.validateReadme(ctx, r, a.Content); err != nil {
@@ -212,6 +224,21 @@ func (c *Client) CreateCommit(ctx context.Context, r Repo, ops []Operation, opts
 			return nil, err
 		}
 		return &CommitInfo{URL: c.URL(r) + "/commit/" + info.SHA, OID: info.SHA, Skipped: true}, nil
+	}
+	// Check that regular files still have the size they were hashed with
+	// before the commit starts: a failure in the middle of the streamed
+	// body would leave the server with a broken request instead.
+	for _, l := range lines {
+		if l.key == "file" {
+			_, done, err := l.content.ReaderAt()
+			if err != nil {
+				return nil, err
+			}
+			done()
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	ci, err := c.postCommit(ctx, r, &o, lines)
 	if err != nil {
@@ -352,7 +379,7 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 			if gctx.Err() != nil {
 				return gctx.Err()
 			}
-			sha, blob, err := hashes(a.Content, a.mode == "regular")
+			sha, blob, err := hashes(gctx, a.Content, a.mode == "regular")
 			a.sha256, a.gitBlob = sha, blob
 			return err
 		})

@@ -98,6 +98,15 @@ func (c *Client) uploadLFS(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 		if len(errs) > 0 {
 			return fmt.Errorf("hub: LFS batch API returned errors: %s", strings.Join(errs, "; "))
 		}
+		if o.Progress != nil {
+			// Announce the whole batch first: g.Go blocks once Workers
+			// transfers run, and a caller wants the total up front.
+			for _, a := range batch {
+				if obj, ok := byOID[a.sha256]; ok && obj.Actions != nil && obj.Actions["upload"] != nil {
+					o.Progress(Progress{Path: a.PathInRepo, Total: a.size})
+				}
+			}
+		}
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(c.opts.Workers)
 		for _, a := range batch {
@@ -227,12 +236,12 @@ func (c *Client) uploadObject(ctx context.Context, a *AddOp, actions map[string]
 		}
 		sort.Slice(parts, func(i, j int) bool { return parts[i].n < parts[j].n })
 		total := int((a.size + chunk - 1) / chunk)
+		if len(parts) > 0 && parts[len(parts)-1].n > total {
+			return fmt.Errorf("the LFS batch answer lists part %d but %s has only %d", parts[len(parts)-1].n, a.PathInRepo, total)
+		}
 		etags := make([]string, len(parts))
 		g, gctx := errgroup.WithContext(ctx)
 		for i, p := range parts {
-			if p.n > total {
-				return fmt.Errorf("the LFS batch answer lists part %d but %s has only %d", p.n, a.PathInRepo, total)
-			}
 			g.Go(func() error {
 				if err := transfers.acquire(gctx); err != nil {
 					return err

@@ -25,8 +25,8 @@ const (
 
 // Repo names a repository: its id ("namespace/name") and type (zero: model).
 type Repo struct {
-	ID   string
-	Type RepoType
+	ID   string   // "namespace/name"
+	Type RepoType // Model (the zero value), Dataset or Space
 }
 
 func (r Repo) typ() RepoType {
@@ -35,6 +35,11 @@ func (r Repo) typ() RepoType {
 	}
 	return r.Type
 }
+
+// Validate reports whether r names a repo the Hub accepts: an id
+// "namespace/name" following huggingface_hub's validate_repo_id rules, and
+// a known type. It sends no request.
+func (r Repo) Validate() error { return r.check() }
 
 // check validates the repo id with the Hub's rules.
 func (r Repo) check() error {
@@ -75,13 +80,15 @@ func quotePath(p string) string {
 
 // User is the answer of Whoami.
 type User struct {
-	Name     string `json:"name"`
-	Fullname string `json:"fullname"`
-	Email    string `json:"email"`
-	Type     string `json:"type"`
-	Orgs     []struct {
+	Name     string     `json:"name"`     // user name
+	Fullname string     `json:"fullname"` // display name
+	Email    string     `json:"email"`    // email, if the token may see it
+	Type     string     `json:"type"`     // "user"
+	// Orgs are the organizations the user belongs to.
+	Orgs []struct {
 		Name string `json:"name"`
 	} `json:"orgs"`
+	// Auth describes the token used.
 	Auth struct {
 		AccessToken struct {
 			DisplayName string `json:"displayName"`
@@ -185,10 +192,11 @@ func (c *Client) DeleteRepo(ctx context.Context, r Repo, opts *DeleteRepoOptions
 
 // Sibling is a file of a repo as RepoInfo lists it.
 type Sibling struct {
-	Path   string `json:"rfilename"`
-	Size   *int64 `json:"size,omitempty"`
-	BlobID string `json:"blobId,omitempty"`
-	LFS    *struct {
+	Path   string    `json:"rfilename"`        // path in the repo
+	Size   *int64    `json:"size,omitempty"`   // size; only with FilesMetadata
+	BlobID string    `json:"blobId,omitempty"` // git blob id; only with FilesMetadata
+	// LFS is the LFS object behind the file; only with FilesMetadata.
+	LFS *struct {
 		SHA256      string `json:"sha256"`
 		Size        int64  `json:"size"`
 		PointerSize int64  `json:"pointerSize"`
@@ -197,11 +205,11 @@ type Sibling struct {
 
 // RepoInfo is what the Hub says about a repo at a revision.
 type RepoInfo struct {
-	ID           string    `json:"id"`
-	SHA          string    `json:"sha"`
-	Private      bool      `json:"private"`
-	LastModified time.Time `json:"lastModified"`
-	Siblings     []Sibling `json:"siblings"`
+	ID           string    `json:"id"`           // "namespace/name"
+	SHA          string    `json:"sha"`          // commit the revision resolves to
+	Private      bool      `json:"private"`      // visible only to its owners
+	LastModified time.Time `json:"lastModified"` // date of the last commit
+	Siblings     []Sibling `json:"siblings"`     // files of the revision
 }
 
 // RepoInfoOptions configures RepoInfo.
@@ -239,18 +247,18 @@ func (c *Client) RepoExists(ctx context.Context, r Repo) (bool, error) {
 
 // LFSInfo describes the LFS object behind a file.
 type LFSInfo struct {
-	OID         string `json:"oid"`
-	Size        int64  `json:"size"`
-	PointerSize int64  `json:"pointerSize"`
+	OID         string `json:"oid"`         // sha256 of the content
+	Size        int64  `json:"size"`        // size of the content
+	PointerSize int64  `json:"pointerSize"` // size of the git-lfs pointer file
 }
 
 // TreeEntry is a file or folder of a repo.
 type TreeEntry struct {
-	Type string   `json:"type"` // "file" or "directory"
-	Path string   `json:"path"`
-	OID  string   `json:"oid"` // git blob or tree id
-	Size int64    `json:"size"`
-	LFS  *LFSInfo `json:"lfs,omitempty"`
+	Type string   `json:"type"`          // "file" or "directory"
+	Path string   `json:"path"`          // path in the repo
+	OID  string   `json:"oid"`           // git blob or tree id
+	Size int64    `json:"size"`          // size of a file; 0 for folders
+	LFS  *LFSInfo `json:"lfs,omitempty"` // set for LFS files
 }
 
 // IsDir reports whether the entry is a folder.
@@ -260,7 +268,7 @@ func (e TreeEntry) IsDir() bool { return e.Type != "file" }
 type ListTreeOptions struct {
 	Revision  string
 	Path      string // folder to list; default the root
-	Recursive bool
+	Recursive bool   // list the whole subtree, folders included
 }
 
 // ListRepoTree lists the files and folders of a repo, following pagination.

@@ -10,10 +10,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
-const usage = `wharf: a Hugging Face Hub you can run yourself
+const usage = `wharf: a Hugging Face Hub you can run yourself, and its client
 
 Usage:
   wharf serve [--addr 127.0.0.1:8080] [--data DIR] [--db DSN] [--public-url URL]
@@ -21,7 +22,25 @@ Usage:
   wharf admin org add ORG [--member NAME[:admin|:write|:read]]...
   wharf admin token add USER [--role read|write] [--value hf_...] [--name NAME]
 
-Every command takes --data (env WHARF_DATA) and --db (env WHARF_DB).
+  wharf upload REPO_ID [LOCAL_PATH] [PATH_IN_REPO] [--repo-type T] [--revision REV]
+               [--private] [--include PAT]... [--exclude PAT]... [--delete PAT]...
+               [--commit-message MSG] [--commit-description DESC] [--create-pr] [--quiet]
+  wharf download REPO_ID [FILE]... [--repo-type T] [--revision REV] [--local-dir DIR]
+                 [--include PAT]... [--exclude PAT]... [--quiet]
+  wharf repo create REPO_ID [--repo-type T] [--private] [--exist-ok] [--space-sdk SDK]
+  wharf repo delete REPO_ID [--repo-type T] [--missing-ok]
+  wharf repo info REPO_ID [--repo-type T] [--revision REV]
+  wharf repo ls REPO_ID [PATH] [--repo-type T] [--revision REV] [-R]
+  wharf whoami
+  wharf lfs-enable-largefiles PATH   (push LFS files over 5GB from the git clone at PATH)
+  wharf login [--token hf_...]
+  wharf logout
+
+serve and admin take --data (env WHARF_DATA) and --db (env WHARF_DB).
+The client commands take --endpoint (default $HF_ENDPOINT, else https://huggingface.co)
+and --token (default $HF_TOKEN, else the token file that 'wharf login' writes).
+Repeat --include, --exclude and --delete for several patterns.
+Run 'wharf COMMAND -h' for the flags of a command.
 `
 
 // errUsage marks errors caused by bad arguments (exit code 2).
@@ -29,19 +48,31 @@ var errUsage = errors.New("usage")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	if err == nil {
-		return
+	code := report(ctx, run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// report writes err as one line on stderr and returns the exit code: 0 for
+// no error or -h, 2 for usage errors, 130 when interrupted, else 1.
+func report(ctx context.Context, err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "wharf: interrupted")
+		return 130
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	fmt.Fprintf(os.Stderr, "wharf: %v\n", err)
+	msg := strings.TrimPrefix(err.Error(), "hub: ")
 	if errors.Is(err, errUsage) {
-		os.Exit(2)
+		msg = strings.TrimSuffix(msg, ": "+errUsage.Error())
 	}
-	os.Exit(1)
+	msg = strings.Join(strings.Fields(msg), " ") // one line, whatever the server said
+	fmt.Fprintf(stderr, "wharf: %s\n", msg)
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,6 +85,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdServe(ctx, args[1:], stdout, stderr)
 	case "admin":
 		return cmdAdmin(ctx, args[1:], stdout, stderr)
+	case "upload":
+		return cmdUpload(ctx, args[1:], stdout, stderr)
+	case "download":
+		return cmdDownload(ctx, args[1:], stdout, stderr)
+	case "repo":
+		return cmdRepo(ctx, args[1:], stdout, stderr)
+	case "whoami":
+		return cmdWhoami(ctx, args[1:], stdout, stderr)
+	case "login":
+		return cmdLogin(ctx, args[1:], stdout, stderr)
+	case "logout":
+		return cmdLogout(ctx, args[1:], stdout, stderr)
+	case "lfs-enable-largefiles":
+		return cmdLFSEnableLargefiles(ctx, args[1:], stdout, stderr)
+	case "lfs-multipart-upload":
+		return cmdLFSMultipartUpload(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
