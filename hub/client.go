@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -37,7 +38,7 @@ type Options struct {
 	// $HUGGING_FACE_HUB_TOKEN), else the token file ($HF_TOKEN_PATH, else
 	// $HF_HOME/token, else ~/.cache/huggingface/token). NoToken disables it.
 	Token   string
-	NoToken bool
+	NoToken bool // send no token, even if one is configured
 	// HTTPClient sends the requests. Default: a client with sane timeouts
 	// and no overall deadline (uploads can take hours).
 	HTTPClient *http.Client
@@ -49,7 +50,7 @@ type Options struct {
 	// RetryBaseDelay is the first backoff delay, doubled each retry up to
 	// RetryMaxDelay. Defaults 1 s and 8 s. Retry-After wins when present.
 	RetryBaseDelay time.Duration
-	RetryMaxDelay  time.Duration
+	RetryMaxDelay  time.Duration // longest backoff delay
 	// Workers bounds parallel hashing and transfers. Default: the CPU count,
 	// at least 4.
 	Workers int
@@ -241,9 +242,20 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 }
 
 func (c *Client) once(ctx context.Context, r request) (*http.Response, error) {
-	var body io.Reader
-	if r.body != nil {
+	// Bodies record their read errors: a body that fails (a file that
+	// changed, a broken reader) is not a network error and is not retried,
+	// even though net/http may report it wrapped in a *net.OpError.
+	var bodyErr atomic.Pointer[error]
+	newBody := func() (io.ReadCloser, error) {
 		b, err := r.body()
+		if err != nil {
+			return nil, err
+		}
+		return &trackedBody{r: b, fail: &bodyErr}, nil
+	}
+	var body io.ReadCloser
+	if r.body != nil {
+		b, err := newBody()
 		if err != nil {
 			return nil, err
 		}
@@ -251,12 +263,20 @@ func (c *Client) once(ctx context.Context, r request) (*http.Response, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
 	if err != nil {
+		if body != nil {
+			body.Close()
+		}
 		return nil, err
 	}
-	if body != nil && r.size >= 0 {
-		req.ContentLength = r.size
+	if body != nil {
+		// Lets net/http replay the body on a 307/308 redirect.
+		req.GetBody = newBody
+		if r.size >= 0 {
+			req.ContentLength = r.size
+		}
 		if r.size == 0 {
-			req.Body = http.NoBody
+			body.Close()
+			req.Body, req.GetBody = http.NoBody, nil
 		}
 	}
 	for k, v := range r.header {
@@ -268,6 +288,9 @@ func (c *Client) once(ctx context.Context, r request) (*http.Response, error) {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if e := bodyErr.Load(); e != nil && ctx.Err() == nil {
+			return nil, *e
+		}
 		// Never let a presigned URL's query into an error message.
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -276,6 +299,29 @@ func (c *Client) once(ctx context.Context, r request) (*http.Response, error) {
 		return nil, err
 	}
 	return resp, nil
+}
+
+// trackedBody is a request body that remembers its first read error.
+type trackedBody struct {
+	r    io.Reader
+	fail *atomic.Pointer[error]
+}
+
+func (t *trackedBody) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF {
+		t.fail.CompareAndSwap(nil, &err)
+	}
+	return n, err
+}
+
+// Close closes the underlying body if it can be closed (the pipe of a
+// streamed commit, whose writer then stops).
+func (t *trackedBody) Close() error {
+	if c, ok := t.r.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 func stripQuery(s string) string {
@@ -297,6 +343,13 @@ func transientStatus(code int) bool {
 func transientNetErr(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
+	}
+	// *url.Error implements net.Error itself: look at what it wraps, or
+	// every failure of http.Client.Do (a request body that cannot be read,
+	// a bad certificate) would count as a network hiccup.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {

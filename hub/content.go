@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
@@ -87,9 +88,12 @@ func (c *bytesContent) ReaderAt() (io.ReaderAt, func() error, error) {
 	return bytes.NewReader(c.b), func() error { return nil }, nil
 }
 
-// FromReader is content read from r, which must yield exactly size bytes.
-// If r is an io.ReaderAt it is read in place; otherwise it is copied once to
-// a temporary file, which is removed when the upload is done.
+// FromReader is content read from r, which must yield exactly size bytes
+// (otherwise the upload fails and nothing is committed). If r is an
+// io.ReaderAt it is read in place, from offset 0; otherwise it is copied
+// once to a temporary file, which is removed when the CreateCommit (or
+// UploadFile, UploadFolder) using it returns, or, for LFS content, when
+// PreuploadLFSFiles has uploaded it. Such content can be committed once.
 func FromReader(r io.Reader, size int64) Content {
 	return &readerContent{r: r, size: size}
 }
@@ -115,8 +119,10 @@ func (c *readerContent) ReaderAt() (io.ReaderAt, func() error, error) {
 			return nil, nil, err
 		}
 		n, err := io.Copy(f, io.LimitReader(c.r, c.size+1))
-		if err == nil && n != c.size {
+		if err == nil && n < c.size {
 			err = fmt.Errorf("hub: reader gave %d bytes, want %d", n, c.size)
+		} else if err == nil && n > c.size {
+			err = fmt.Errorf("hub: reader gave more than the %d bytes announced", c.size)
 		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
@@ -166,7 +172,7 @@ func sample(c Content) ([]byte, error) {
 
 // hashes reads c once and returns its sha256 and, if gitBlob is set, its
 // git blob id. It fails if c does not have exactly c.Size() bytes.
-func hashes(c Content, gitBlob bool) (sha string, blob string, err error) {
+func hashes(ctx context.Context, c Content, gitBlob bool) (sha string, blob string, err error) {
 	ra, done, err := c.ReaderAt()
 	if err != nil {
 		return "", "", err
@@ -179,16 +185,37 @@ func hashes(c Content, gitBlob bool) (sha string, blob string, err error) {
 		io.WriteString(g, "blob "+strconv.FormatInt(c.Size(), 10)+"\x00")
 		w = io.MultiWriter(h, g)
 	}
-	n, err := io.CopyBuffer(w, io.NewSectionReader(ra, 0, c.Size()+1), make([]byte, 1<<20))
+	n, err := io.CopyBuffer(w, ctxReader{ctx, io.NewSectionReader(ra, 0, c.Size()+1)}, make([]byte, 1<<20))
 	if err != nil {
+		if ctx.Err() != nil {
+			return "", "", ctx.Err()
+		}
 		return "", "", fmt.Errorf("hub: hash %s: %w", c.Describe(), err)
 	}
 	if n != c.Size() {
-		return "", "", fmt.Errorf("hub: %s changed size while it was being hashed: %d bytes, want %d", c.Describe(), n, c.Size())
+		what := fmt.Sprintf("%d bytes, want %d", n, c.Size())
+		if n > c.Size() {
+			what = fmt.Sprintf("more than %d bytes", c.Size())
+		}
+		return "", "", fmt.Errorf("hub: %s has %s: its size is wrong or it changed while being uploaded", c.Describe(), what)
 	}
 	sha = hex.EncodeToString(h.Sum(nil))
 	if gitBlob {
 		blob = hex.EncodeToString(g.Sum(nil))
 	}
 	return sha, blob, nil
+}
+
+// ctxReader stops reading once ctx is done, so that hashing a large file
+// does not outlive a cancelled upload.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -23,12 +23,12 @@ import (
 type FileMetadata struct {
 	Commit string // X-Repo-Commit
 	ETag   string // sha256 for LFS files, git blob id otherwise
-	Size   int64
+	Size   int64  // size of the file (X-Linked-Size for LFS files)
 }
 
 // DownloadOptions configures Download.
 type DownloadOptions struct {
-	Revision string
+	Revision string // branch, tag or commit; default the default branch
 }
 
 // Download writes a file of the repo to w and checks what arrived: its
@@ -112,9 +112,9 @@ func (c *Client) DownloadFile(ctx context.Context, r Repo, pathInRepo, localPath
 
 // SnapshotOptions configures SnapshotDownload.
 type SnapshotOptions struct {
-	Revision       string
-	AllowPatterns  []string
-	IgnorePatterns []string
+	Revision       string   // branch, tag or commit; default the default branch
+	AllowPatterns  []string // download only matching files (fnmatch, as in UploadFolderOptions)
+	IgnorePatterns []string // skip matching files
 }
 
 // SnapshotDownload downloads every file of a revision into dir (pinned to

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,14 +27,15 @@ var (
 
 // Error is an error answer from the Hub.
 type Error struct {
-	StatusCode int
+	StatusCode int    // HTTP status of the answer
 	Code       string // X-Error-Code: RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo
 	Message    string // X-Error-Message or the body's error text
-	RequestID  string
-	Method     string
+	RequestID  string // X-Request-Id (or X-Amzn-Trace-Id), for the server logs
+	Method     string // method of the failed request
 	URL        string // without query string
 }
 
+// Error formats the status, the X-Error-Code, the message and the request.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
@@ -132,6 +134,9 @@ func bodyMessage(body []byte, contentType string) string {
 				msgs = append(msgs, m.Message)
 			}
 			return strings.Join(msgs, "; ")
+		}
+		if len(bytes.TrimSpace(body)) > 0 && bytes.TrimSpace(body)[0] == '{' {
+			return "" // a JSON object without any of the known keys
 		}
 	}
 	if strings.Contains(contentType, "html") {

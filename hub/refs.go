@@ -43,8 +43,8 @@ func (c *Client) DeleteBranch(ctx context.Context, r Repo, branch string) error 
 // CreateTagOptions configures CreateTag.
 type CreateTagOptions struct {
 	Revision string // what to tag; default the default branch's head
-	Message  string
-	ExistOK  bool
+	Message  string // annotation of the tag; default none
+	ExistOK  bool   // an existing tag is a success
 }
 
 // CreateTag tags a revision.
@@ -77,17 +77,17 @@ func (c *Client) DeleteTag(ctx context.Context, r Repo, tag string) error {
 
 // GitRef is a branch, tag or pull request ref.
 type GitRef struct {
-	Name         string `json:"name"`
-	Ref          string `json:"ref"`
-	TargetCommit string `json:"targetCommit"`
+	Name         string `json:"name"`         // short name: "main", "v1.0", "1" for refs/pr/1
+	Ref          string `json:"ref"`          // full ref: "refs/heads/main"
+	TargetCommit string `json:"targetCommit"` // commit id the ref points to
 }
 
 // Refs lists a repo's refs.
 type Refs struct {
-	Branches     []GitRef `json:"branches"`
-	Tags         []GitRef `json:"tags"`
-	Converts     []GitRef `json:"converts"`
-	PullRequests []GitRef `json:"pullRequests"`
+	Branches     []GitRef `json:"branches"`     // refs/heads/*
+	Tags         []GitRef `json:"tags"`         // refs/tags/*
+	Converts     []GitRef `json:"converts"`     // refs/convert/* (e.g. parquet)
+	PullRequests []GitRef `json:"pullRequests"` // refs/pr/*, only with includePRs
 }
 
 // ListRefs lists branches, tags and, with includePRs, pull request refs.
@@ -106,10 +106,11 @@ func (c *Client) ListRefs(ctx context.Context, r Repo, includePRs bool) (*Refs, 
 
 // CommitEntry is one commit of a history listing.
 type CommitEntry struct {
-	ID      string    `json:"id"`
-	Title   string    `json:"title"`
-	Message string    `json:"message"`
-	Date    time.Time `json:"date"`
+	ID      string    `json:"id"`      // commit id
+	Title   string    `json:"title"`   // first line of the message
+	Message string    `json:"message"` // full message
+	Date    time.Time `json:"date"`    // commit date
+	// Authors are the Hub users who authored the commit.
 	Authors []struct {
 		User string `json:"user"`
 	} `json:"authors"`

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -30,13 +31,16 @@ type UploadFolderOptions struct {
 	CommitOptions
 	// PathInRepo is the folder of the repo to upload into. Default: root.
 	PathInRepo string
-	// AllowPatterns keeps only files matching one of them; IgnorePatterns
-	// drops files matching one of them. Patterns follow Python's fnmatch:
-	// "*" also matches "/", and a trailing "/" means everything below.
-	AllowPatterns  []string
+	// AllowPatterns keeps only files matching one of them (default: all).
+	// Patterns follow Python's fnmatch, as MatchAny: "*" also matches "/",
+	// and a trailing "/" means everything below.
+	AllowPatterns []string
+	// IgnorePatterns drops files matching one of them, on top of
+	// DefaultIgnorePatterns.
 	IgnorePatterns []string
-	// DeletePatterns deletes remote files under PathInRepo that match, in
-	// the same commit (.gitattributes is never deleted).
+	// DeletePatterns deletes remote files under PathInRepo whose path
+	// relative to PathInRepo matches, in the same commit. The repo root's
+	// .gitattributes is never deleted, nor a file being uploaded.
 	DeletePatterns []string
 }
 
@@ -218,35 +222,8 @@ func fnmatchRegexp(pat string) *regexp.Regexp {
 				b.WriteString(`\[`)
 				continue
 			}
-			stuff := string(rs[i+1 : j])
+			b.WriteString(fnmatchSet(rs[i+1 : j]))
 			i = j
-			neg := strings.HasPrefix(stuff, "!")
-			if neg {
-				stuff = stuff[1:]
-			}
-			if stuff == "" {
-				if neg {
-					b.WriteString(`.`) // [!] matches any character
-				} else {
-					b.WriteString(`[^\s\S]`) // [] matches nothing
-				}
-				continue
-			}
-			// Escape what is special to Go's regexp inside a class, but
-			// keep ranges.
-			var cls strings.Builder
-			for _, r := range stuff {
-				switch r {
-				case '\\', '[', ']', '^':
-					cls.WriteByte('\\')
-				}
-				cls.WriteRune(r)
-			}
-			if neg {
-				b.WriteString("[^" + cls.String() + "]")
-			} else {
-				b.WriteString("[" + cls.String() + "]")
-			}
 		default:
 			b.WriteString(regexp.QuoteMeta(string(c)))
 		}
@@ -258,4 +235,71 @@ func fnmatchRegexp(pat string) *regexp.Regexp {
 	}
 	fnmatchCache.Store(pat, re)
 	return re
+}
+
+// fnmatchSet translates the body of a "[...]" set (without the brackets)
+// as Python's fnmatch.translate does: hyphens that form a range stay
+// ranges, other hyphens are literal, and empty (reversed) ranges are
+// dropped, so "[z-a]" matches nothing instead of failing to compile.
+func fnmatchSet(body []rune) string {
+	var chunks [][]rune
+	if !slices.Contains(body, '-') {
+		chunks = [][]rune{body}
+	} else {
+		// Split at the hyphens that form ranges.
+		s, k := 0, 1
+		if body[0] == '!' {
+			k = 2
+		}
+		for {
+			d := -1
+			if k < len(body) {
+				d = slices.Index(body[k:], '-')
+			}
+			if d < 0 {
+				break
+			}
+			k += d
+			chunks = append(chunks, body[s:k])
+			s = k + 1
+			k += 3
+		}
+		if s < len(body) {
+			chunks = append(chunks, body[s:])
+		} else {
+			last := len(chunks) - 1
+			chunks[last] = append(slices.Clip(chunks[last]), '-')
+		}
+		// Remove empty ranges: they are invalid in a regexp.
+		for k := len(chunks) - 1; k > 0; k-- {
+			prev, cur := chunks[k-1], chunks[k]
+			if len(prev) > 0 && len(cur) > 0 && prev[len(prev)-1] > cur[0] {
+				chunks[k-1] = append(slices.Clip(prev[:len(prev)-1]), cur[1:]...)
+				chunks = slices.Delete(chunks, k, k+1)
+			}
+		}
+	}
+	// Join with range hyphens, escaping what is special in a Go class.
+	var cls []rune
+	for n, ch := range chunks {
+		if n > 0 {
+			cls = append(cls, '-')
+		}
+		for _, r := range ch {
+			switch r {
+			case '\\', '[', ']', '^', '-':
+				cls = append(cls, '\\')
+			}
+			cls = append(cls, r)
+		}
+	}
+	switch {
+	case len(cls) == 0:
+		return `[^\s\S]` // matches nothing
+	case string(cls) == "!":
+		return `.` // "[!]" can only come from a dropped range: any character
+	case cls[0] == '!':
+		return "[^" + string(cls[1:]) + "]"
+	}
+	return "[" + string(cls) + "]"
 }
