@@ -261,17 +261,21 @@ func (s *Service) downloadAction(ctx context.Context, r *repo.Repo, oid string, 
 	return nil
 }
 
-func (s *Service) uploadAction(ctx context.Context, r *repo.Repo, req *wire.BatchRequest, oid string, size int64, out *wire.BatchObject, links Links) (bool, error) {
-	got, ok, err := s.Linked(ctx, r.Key, oid)
-	if err != nil {
+// present reports whether an object is stored and linked to the repo with
+// the given size: then there is nothing to upload.
+func (s *Service) present(ctx context.Context, repoKey int64, oid string, size int64) (bool, error) {
+	got, ok, err := s.Linked(ctx, repoKey, oid)
+	if err != nil || !ok || got != size {
 		return false, err
 	}
-	if ok && got == size {
-		if exists, err := s.cfg.Blobs.Exists(ctx, oid); err != nil {
-			return false, err
-		} else if exists {
-			return false, nil // already here: no actions
-		}
+	return s.cfg.Blobs.Exists(ctx, oid)
+}
+
+func (s *Service) uploadAction(ctx context.Context, r *repo.Repo, req *wire.BatchRequest, oid string, size int64, out *wire.BatchObject, links Links) (bool, error) {
+	if ok, err := s.present(ctx, r.Key, oid, size); err != nil {
+		return false, err
+	} else if ok {
+		return false, nil // already here: no actions
 	}
 	if size >= s.threshold(r) && req.OffersTransfer("multipart") {
 		return true, s.multipartAction(ctx, r, oid, size, out, links)
@@ -313,7 +317,7 @@ func (s *Service) stagingPath(id string) string {
 }
 
 func (s *Service) multipartAction(ctx context.Context, r *repo.Repo, oid string, size int64, out *wire.BatchObject, links Links) error {
-	u, err := s.findOrCreateUpload(ctx, r, oid, size)
+	u, err := s.findOrCreateUpload(ctx, r, oid, size, links.Resume)
 	if err != nil {
 		return err
 	}
@@ -329,34 +333,43 @@ func (s *Service) multipartAction(ctx context.Context, r *repo.Repo, oid string,
 			continue
 		}
 		p := fmt.Sprintf("/lfs-part/%s/%d", u.ID, n)
-		header[strconv.Itoa(n)] = links.Base + p + "?" + s.Sign("PUT", p, u.ExpiresAt)
+		// Zero-padded like the Hub's "00001": git-lfs re-encodes the header
+		// for its custom transfer agent with keys in lexical order, and the
+		// agent takes the URLs in that order.
+		header[fmt.Sprintf("%05d", n)] = links.Base + p + "?" + s.Sign("PUT", p, u.ExpiresAt)
 	}
 	cp := "/lfs-complete/" + u.ID
 	out.Actions = map[string]*wire.BatchAction{
 		"upload": {Href: links.Base + cp + "?" + s.Sign("POST", cp, u.ExpiresAt), Header: header,
-			ExpiresIn: int64(time.Until(u.ExpiresAt) / time.Second)},
+			ExpiresIn: int64(u.ExpiresAt.Sub(s.cfg.Now()) / time.Second)},
 	}
 	vp := fmt.Sprintf("/lfs-verify/%d/%s/%d", r.Key, oid, size)
 	out.Actions["verify"] = &wire.BatchAction{Href: links.Base + vp + "?" + s.Sign("POST", vp, u.ExpiresAt)}
 	return nil
 }
 
-func (s *Service) findOrCreateUpload(ctx context.Context, r *repo.Repo, oid string, size int64) (*upload, error) {
+// findOrCreateUpload returns a new upload session, or with resume the
+// latest unexpired one of the object in the repo. Without resume, sessions
+// are never shared: two clients uploading the same object at once would
+// otherwise spoil each other's parts and completions.
+func (s *Service) findOrCreateUpload(ctx context.Context, r *repo.Repo, oid string, size int64, resume bool) (*upload, error) {
 	now := s.cfg.Now()
 	var u *upload
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var exp int64
 		cand := &upload{RepoKey: r.Key, OID: oid}
-		err := tx.QueryRowContext(ctx, `SELECT id, size, chunk_size, parts, expires_at FROM lfs_uploads
-			WHERE repo_id = $1 AND oid = $2 AND size = $3 AND expires_at > $4 ORDER BY created_at DESC LIMIT 1`,
-			r.Key, oid, size, now.Unix()).Scan(&cand.ID, &cand.Size, &cand.ChunkSize, &cand.Parts, &exp)
-		if err == nil {
-			cand.ExpiresAt = time.Unix(exp, 0)
-			u = cand
-			return nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
+		if resume {
+			err := tx.QueryRowContext(ctx, `SELECT id, size, chunk_size, parts, expires_at FROM lfs_uploads
+				WHERE repo_id = $1 AND oid = $2 AND size = $3 AND expires_at > $4 ORDER BY created_at DESC LIMIT 1`,
+				r.Key, oid, size, now.Unix()).Scan(&cand.ID, &cand.Size, &cand.ChunkSize, &cand.Parts, &exp)
+			if err == nil {
+				cand.ExpiresAt = time.Unix(exp, 0)
+				u = cand
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
 		}
 		b := make([]byte, 16)
 		rand.Read(b)
@@ -368,7 +381,7 @@ func (s *Service) findOrCreateUpload(ctx context.Context, r *repo.Repo, oid stri
 			cand.Parts = 1
 		}
 		cand.ExpiresAt = now.Add(s.cfg.UploadTTL)
-		_, err = tx.ExecContext(ctx, `INSERT INTO lfs_uploads (id, repo_id, oid, size, chunk_size, parts, created_at, expires_at)
+		_, err := tx.ExecContext(ctx, `INSERT INTO lfs_uploads (id, repo_id, oid, size, chunk_size, parts, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, cand.ID, r.Key, oid, size, cand.ChunkSize, cand.Parts, now.UnixNano(), cand.ExpiresAt.Unix())
 		u = cand
 		return err
@@ -422,6 +435,20 @@ func (s *Service) PutPart(ctx context.Context, id string, n int, body io.Reader)
 		return "", errorf(wire.ErrInvalid, "part %d is out of range: upload %s has parts 1 to %d", n, id, u.Parts)
 	}
 	want := u.partSize(n)
+	if ok, err := s.present(ctx, u.RepoKey, u.OID, u.Size); err != nil {
+		return "", err
+	} else if ok {
+		// Another client sharing this (resumed) upload completed it: take
+		// the part without storing it, so this client completes too.
+		got, err := io.Copy(io.Discard, io.LimitReader(body, want+1))
+		if err == nil && got != want {
+			err = errorf(blob.ErrSizeMismatch, "part %d of %s must be %d bytes, got %s", n, u.OID, want, gotString(got, want))
+		}
+		if err != nil {
+			return "", fmt.Errorf("part %d: %w", n, err)
+		}
+		return s.partETag(id, n), nil
+	}
 	if err := os.MkdirAll(filepath.Dir(s.stagingPath(id)), 0o700); err != nil {
 		return "", err
 	}
@@ -431,9 +458,19 @@ func (s *Service) PutPart(ctx context.Context, id string, n int, body io.Reader)
 	}
 	defer f.Close()
 	w := io.NewOffsetWriter(f, int64(n-1)*u.ChunkSize)
-	got, err := io.CopyBuffer(w, io.LimitReader(body, want+1), make([]byte, 1<<20))
+	// Write at most the part's own bytes: one more would land on the next
+	// part (or past the end of the object).
+	got, err := io.CopyBuffer(w, io.LimitReader(body, want), make([]byte, 1<<20))
+	if err == nil && got == want {
+		var extra [1]byte
+		if k, rerr := io.ReadFull(body, extra[:]); k > 0 {
+			got++
+		} else if rerr != io.EOF {
+			err = rerr
+		}
+	}
 	if err == nil && got != want {
-		err = errorf(blob.ErrSizeMismatch, "part %d of %s must be %d bytes, got %d", n, u.OID, want, got)
+		err = errorf(blob.ErrSizeMismatch, "part %d of %s must be %d bytes, got %s", n, u.OID, want, gotString(got, want))
 	}
 	if err != nil {
 		// The part's bytes on disk are now unknown: forget any earlier
@@ -446,6 +483,13 @@ func (s *Service) PutPart(ctx context.Context, id string, n int, body io.Reader)
 	return etag, err
 }
 
+func gotString(got, want int64) string {
+	if got > want {
+		return "more"
+	}
+	return strconv.FormatInt(got, 10)
+}
+
 // CompletePart is one entry of a completion request.
 type CompletePart struct {
 	PartNumber int    `json:"partNumber"`
@@ -454,18 +498,28 @@ type CompletePart struct {
 
 // Complete assembles upload id: every part must have arrived with the ETag
 // the client reports; the whole is hashed and checked against the oid and
-// size, published, and linked to the repo. The upload is gone afterwards,
-// whatever the outcome but a missing part.
+// size, published, and linked to the repo. A hash or size mismatch ends
+// the upload. After a success its staged data is gone but the upload
+// stays until it expires, so that completing it again (a retry whose
+// answer was lost, or a second client sharing a resumed upload) succeeds:
+// an upload whose object is stored and linked to the repo is complete.
 func (s *Service) Complete(ctx context.Context, id, oid string, parts []CompletePart) error {
 	u, err := s.getUpload(ctx, id)
-	if errors.Is(err, ErrUploadNotFound) {
-		return err
-	}
 	if err != nil {
 		return err
 	}
 	if oid != u.OID {
 		return errorf(wire.ErrInvalid, "completion names oid %s but upload %s is for %s", oid, id, u.OID)
+	}
+	completed := func() (bool, error) {
+		ok, err := s.present(ctx, u.RepoKey, u.OID, u.Size)
+		if ok {
+			err = s.finishUpload(context.WithoutCancel(ctx), id)
+		}
+		return ok, err
+	}
+	if ok, err := completed(); ok || err != nil {
+		return err
 	}
 	done, err := s.doneParts(ctx, id)
 	if err != nil {
@@ -478,6 +532,10 @@ func (s *Service) Complete(ctx context.Context, id, oid string, parts []Complete
 		}
 	}
 	if len(missing) > 0 {
+		// Unless a concurrent completion just finished it.
+		if ok, err := completed(); ok || err != nil {
+			return err
+		}
 		return errorf(ErrIncomplete, "upload of %s is missing parts %s", u.OID, strings.Join(missing, ", "))
 	}
 	for _, p := range parts {
@@ -490,6 +548,9 @@ func (s *Service) Complete(ctx context.Context, id, oid string, parts []Complete
 	}
 	f, err := os.Open(s.stagingPath(id))
 	if err != nil {
+		if ok, cerr := completed(); ok || cerr != nil {
+			return cerr
+		}
 		return fmt.Errorf("open staged upload: %w", err)
 	}
 	err = s.cfg.Blobs.Put(ctx, u.OID, u.Size, f)
@@ -504,8 +565,18 @@ func (s *Service) Complete(ctx context.Context, id, oid string, parts []Complete
 	if err := s.link(ctx, u.RepoKey, u.OID, u.Size); err != nil {
 		return err
 	}
-	s.dropUpload(context.WithoutCancel(ctx), id)
+	s.finishUpload(context.WithoutCancel(ctx), id)
 	return nil
+}
+
+// finishUpload removes the parts and staged data of a completed upload;
+// its row stays until it expires (see Complete).
+func (s *Service) finishUpload(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM lfs_upload_parts WHERE upload_id = $1`, id)
+	if rerr := os.Remove(s.stagingPath(id)); rerr != nil && !os.IsNotExist(rerr) && err == nil {
+		err = rerr
+	}
+	return err
 }
 
 func (s *Service) dropUpload(ctx context.Context, id string) error {
