@@ -287,6 +287,14 @@ func (s *Server) handleMoveRepo(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, httpError(http.StatusForbidden, "", "You don't have the rights to move a repo into the namespace %s", to.Namespace))
 		return
 	}
+	// Admins may move anywhere, but not into a namespace nobody owns.
+	if _, err := s.auth.Account(r.Context(), to.Namespace); errors.Is(err, auth.ErrNotFound) {
+		s.fail(w, r, httpError(http.StatusNotFound, "", "Namespace %s does not exist", to.Namespace))
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if err := s.engine.MoveRepo(r.Context(), rp, to); err != nil {
 		s.fail(w, r, err)
 		return

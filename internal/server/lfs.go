@@ -252,5 +252,3 @@ func parseObjectPath(segs []string) (int64, string, int64, bool) {
 	}
 	return key, segs[2], size, true
 }
-
-

@@ -49,6 +49,11 @@ func (s *Server) handleRepoInfo(w http.ResponseWriter, r *http.Request, rr repoR
 		return
 	}
 	ctx := r.Context()
+	if rev == "HEAD" {
+		// The default branch: huggingface.js modelInfo/datasetInfo/spaceInfo
+		// ask for /revision/HEAD when no revision is given.
+		rev = ""
+	}
 	res, err := s.engine.Resolve(ctx, rp, rev)
 	if err != nil {
 		s.fail(w, r, err)
@@ -290,8 +295,7 @@ func (s *Server) handleCommit(w http.ResponseWriter, r *http.Request, rr repoRou
 	}
 	res, err := s.engine.CommitNDJSON(ctx, rp, rev, r.Body, repo.CommitOptions{CreatePR: createPR, Author: author(r)})
 	if err != nil {
-		var le *wire.LineError
-		if errors.As(err, &le) && errors.Is(err, wire.ErrInvalid) && strings.Contains(err.Error(), "path") {
+		if isPathError(err) {
 			// Invalid paths are 422 on the Hub; other malformed input is 400.
 			err = httpError(http.StatusUnprocessableEntity, "", "%v", err)
 		}
@@ -310,6 +314,36 @@ func (s *Server) handleCommit(w http.ResponseWriter, r *http.Request, rr repoRou
 		out["pullRequestUrl"] = base + "/discussions/" + strconv.FormatInt(res.PRNum, 10)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// isPathError reports whether err is about the path or oldPath of a
+// commit line. It looks past the quoted path in messages such as
+// `file "path.txt": content is not valid base64`, so that a file name
+// cannot change the status of an error.
+func isPathError(err error) bool {
+	var le *wire.LineError
+	if !errors.As(err, &le) || !errors.Is(err, wire.ErrInvalid) || le.Err == nil {
+		return false
+	}
+	msg := le.Err.Error()
+	for _, kind := range []string{"file", "lfsFile", "deletedFile", "deletedFolder"} {
+		rest, ok := strings.CutPrefix(msg, kind)
+		switch {
+		case !ok:
+		case strings.HasPrefix(rest, ": "):
+			// "file: invalid path ...", "deletedFolder: cannot delete the root folder"
+			return strings.Contains(rest, "path") || strings.Contains(rest, "root folder")
+		case strings.HasPrefix(rest, " "):
+			// `file "a.txt": oldPath: invalid path ...`
+			q, err := strconv.QuotedPrefix(rest[1:])
+			if err != nil {
+				return false
+			}
+			rest = strings.TrimPrefix(rest[1+len(q):], "...")
+			return strings.HasPrefix(rest, ": oldPath") || strings.HasPrefix(rest, `: "oldPath"`)
+		}
+	}
+	return false
 }
 
 // pageCursor encodes a listing's resume key for a URL.

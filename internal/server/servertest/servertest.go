@@ -24,11 +24,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,9 +104,18 @@ func NewWith(t testing.TB, d sqltest.Dialect, opts Options) *Hub {
 		t.Fatal(err)
 	}
 	tmp := t.TempDir()
-	engine := repo.New(db, repo.Options{TempDir: tmp, MaxLine: opts.MaxLine, MaxCommitBytes: opts.MaxCommitBytes})
+	logs := &logBuffer{}
+	// Registered before ts.Close, so it runs after the server has finished
+	// every request: the log then has the errors behind failed requests.
+	t.Cleanup(func() {
+		if t.Failed() {
+			logs.dump(t)
+		}
+	})
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	engine := repo.New(db, repo.Options{TempDir: tmp, MaxLine: opts.MaxLine, MaxCommitBytes: opts.MaxCommitBytes, Logger: logger})
 	blobs := blob.New(bs)
-	srv := server.New(server.Config{Engine: engine, Auth: accounts, Blobs: blobs, TempDir: tmp})
+	srv := server.New(server.Config{Engine: engine, Auth: accounts, Blobs: blobs, TempDir: tmp, Logger: logger})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 
@@ -136,6 +147,29 @@ func NewWith(t testing.TB, d sqltest.Dialect, opts Options) *Hub {
 	h.Carol = token(carol, auth.RoleRead)
 	h.Admin = token(admin, auth.RoleWrite)
 	return h
+}
+
+// logBuffer keeps the server log of a test.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// dump logs the server log lines that report an error or a 5xx status.
+func (l *logBuffer) dump(t testing.TB) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ln := range strings.SplitSeq(l.buf.String(), "\n") {
+		if strings.Contains(ln, " status=5") || strings.Contains(ln, "level=ERROR") || strings.Contains(ln, "level=WARN") {
+			t.Logf("server log: %s", ln)
+		}
+	}
 }
 
 // SplitRepo splits "datasets/alice/d" into its type and id ("alice/m" is a model).
@@ -172,6 +206,31 @@ type Raw struct {
 	Data        []byte
 }
 
+// Chunked is a request body sent with chunked transfer encoding (no
+// Content-Length), as streaming clients send it. With Pause, the client
+// waits that long after the data before it ends the body, so the server
+// reads the end on its own.
+type Chunked struct {
+	ContentType string
+	Data        []byte
+	Pause       time.Duration
+}
+
+// pausedReader returns data, then waits before it returns io.EOF.
+type pausedReader struct {
+	r     io.Reader
+	pause time.Duration
+}
+
+func (p *pausedReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err == io.EOF && p.pause > 0 {
+		time.Sleep(p.pause)
+		p.pause = 0
+	}
+	return n, err
+}
+
 // bufferedBody is a response body read in full, still available through Body.
 type bufferedBody struct {
 	*bytes.Reader
@@ -194,8 +253,10 @@ func Body(resp *http.Response) []byte {
 // Do sends a request and returns the response with its body read in full
 // (see Body). path is relative to the hub ("/api/whoami-v2") or an absolute
 // URL (a Link header). token "" sends no Authorization. body is nil, an
-// NDJSON, a Raw, url.Values (form-encoded), or any value sent as JSON. hdr
-// holds extra header name/value pairs.
+// NDJSON, a Raw, a Chunked, url.Values (form-encoded), or any value sent as
+// JSON. hdr
+// holds extra header name/value pairs. A transport error fails the test and
+// returns a response with status 0. Redirects are followed.
 func (h *Hub) Do(t testing.TB, method, path, token string, body any, hdr ...string) *http.Response {
 	t.Helper()
 	var rd io.Reader
@@ -206,6 +267,9 @@ func (h *Hub) Do(t testing.TB, method, path, token string, body any, hdr ...stri
 		rd, ctype = bytes.NewReader(b), "application/x-ndjson"
 	case Raw:
 		rd, ctype = bytes.NewReader(b.Data), b.ContentType
+	case Chunked:
+		// pausedReader hides the length, so the request goes out chunked.
+		rd, ctype = &pausedReader{bytes.NewReader(b.Data), b.Pause}, b.ContentType
 	case url.Values:
 		rd, ctype = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
 	default:
@@ -237,7 +301,10 @@ func (h *Hub) Do(t testing.TB, method, path, token string, body any, hdr ...stri
 	}
 	resp, err := h.Client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		// Errorf, not Fatalf: Do is called from writer goroutines too. The
+		// status 0 then fails the caller's checks.
+		t.Errorf("%s %s: %v", method, path, err)
+		return &http.Response{Header: http.Header{}, Body: bufferedBody{bytes.NewReader(nil), nil}, Request: req}
 	}
 	Body(resp)
 	return resp
@@ -326,7 +393,7 @@ func DeleteFile(path string) Op { return line("deletedFile", map[string]any{"pat
 // DeleteFolder deletes a folder.
 func DeleteFolder(path string) Op { return line("deletedFolder", map[string]any{"path": path}) }
 
-// Body renders commit lines as NDJSON, each line ending in "\n".
+// Lines renders commit lines as NDJSON, each line ending in "\n".
 func Lines(ops ...Op) NDJSON {
 	var b bytes.Buffer
 	for _, op := range ops {
@@ -575,4 +642,60 @@ func (h *Hub) PutLFS(t testing.TB, r string, content []byte) string {
 // Pointer is the git-lfs pointer file of content.
 func Pointer(content []byte) []byte {
 	return []byte(fmt.Sprintf("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n", SHA256(content), len(content)))
+}
+
+// UploadLFS uploads content through the LFS batch API as huggingface_hub
+// does (batch, PUT to the signed href without credentials, then verify)
+// and returns its oid.
+func (h *Hub) UploadLFS(t testing.TB, token, r string, content []byte) string {
+	t.Helper()
+	oid := SHA256(content)
+	var batch struct {
+		Transfer string `json:"transfer"`
+		Objects  []struct {
+			OID     string `json:"oid"`
+			Size    int64  `json:"size"`
+			Actions map[string]struct {
+				Href   string            `json:"href"`
+				Header map[string]string `json:"header"`
+			} `json:"actions"`
+			Error *struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		} `json:"objects"`
+	}
+	req := map[string]any{
+		"operation": "upload", "transfers": []string{"basic", "multipart"}, "hash_algo": "sha256",
+		"objects": []any{map[string]any{"oid": oid, "size": len(content)}}, "ref": map[string]any{"name": "main"},
+	}
+	data, _ := json.Marshal(req)
+	resp := h.Do(t, http.MethodPost, Web(r)+".git/info/lfs/objects/batch", token, Raw{ContentType: "application/vnd.git-lfs+json", Data: data},
+		"Accept", "application/vnd.git-lfs+json")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("LFS batch: status %d; body %s", resp.StatusCode, Body(resp))
+	}
+	if err := json.Unmarshal(Body(resp), &batch); err != nil {
+		t.Fatalf("LFS batch answer: %v: %s", err, Body(resp))
+	}
+	if len(batch.Objects) != 1 || batch.Objects[0].OID != oid || batch.Objects[0].Error != nil {
+		t.Fatalf("LFS batch answer: %s", Body(resp))
+	}
+	obj := batch.Objects[0]
+	if up, ok := obj.Actions["upload"]; ok {
+		if _, multipart := up.Header["chunk_size"]; multipart {
+			t.Fatalf("LFS batch asked for a multipart upload of %d bytes; UploadLFS only does basic", len(content))
+		}
+		resp := h.Do(t, http.MethodPut, up.Href, "", Raw{ContentType: "application/octet-stream", Data: content})
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("LFS PUT: status %d; body %s", resp.StatusCode, Body(resp))
+		}
+	}
+	if v, ok := obj.Actions["verify"]; ok {
+		resp := h.Do(t, http.MethodPost, v.Href, token, map[string]any{"oid": oid, "size": len(content)})
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("LFS verify: status %d; body %s", resp.StatusCode, Body(resp))
+		}
+	}
+	return oid
 }
