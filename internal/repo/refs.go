@@ -234,3 +234,15 @@ func casRef(ctx context.Context, tx *sql.Tx, repoKey int64, name, old, new strin
 }
 
 func prRef(num int64) string { return "refs/pr/" + strconv.FormatInt(num, 10) }
+
+// RefExists reports whether name is a branch or tag (or, starting with
+// refs/, a full ref name) of the repo.
+func (e *Engine) RefExists(ctx context.Context, r *Repo, name string) (bool, error) {
+	for _, full := range refCandidates(name) {
+		target, err := lookupRef(ctx, e.db, r.Key, full)
+		if err != nil || target != "" {
+			return target != "", err
+		}
+	}
+	return false, nil
+}

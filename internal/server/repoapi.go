@@ -365,18 +365,21 @@ func (s *Server) nextLink(w http.ResponseWriter, r *http.Request, key, value str
 	w.Header().Set("Link", "<"+u+`>; rel="next"`)
 }
 
-func (s *Server) handleTree(w http.ResponseWriter, r *http.Request, rr repoRoute, rev, p string) {
+// handleTree lists a folder. segs are the decoded segments after /tree/:
+// the revision, then the folder path.
+func (s *Server) handleTree(w http.ResponseWriter, r *http.Request, rr repoRoute, segs []string) {
 	rp, err := s.openRepo(r, rr.typ, rr.id, auth.AccessRead)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	folder, err := wire.CleanFolder(p)
+	ctx := r.Context()
+	rev, rest := s.splitTreeRevision(r, rp, segs)
+	folder, err := wire.CleanFolder(strings.Join(rest, "/"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	ctx := r.Context()
 	res, err := s.engine.Resolve(ctx, rp, rev)
 	if err != nil {
 		s.fail(w, r, err)
@@ -408,6 +411,24 @@ func (s *Server) handleTree(w http.ResponseWriter, r *http.Request, rr repoRoute
 		s.nextLink(w, r, "cursor", pageCursor(next))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// splitTreeRevision finds where the revision ends in an unencoded tree
+// URL. huggingface.js sends branch names verbatim, so /tree/feature/x/dir
+// may be branch "feature/x"; the longest prefix naming a ref wins, and
+// otherwise the revision is one segment (as encoded clients send it).
+func (s *Server) splitTreeRevision(r *http.Request, rp *repo.Repo, segs []string) (string, []string) {
+	rev, rest := splitRevision(segs)
+	if len(segs) < 2 || rev != segs[0] {
+		return rev, rest
+	}
+	for n := min(len(segs), 8); n >= 2; n-- {
+		cand := strings.Join(segs[:n], "/")
+		if ok, err := s.engine.RefExists(r.Context(), rp, cand); err == nil && ok {
+			return cand, segs[n:]
+		}
+	}
+	return rev, rest
 }
 
 // maxPathsInfo is the Hub's limit on paths per paths-info call.

@@ -152,8 +152,7 @@ func (s *Server) routeRepoAPI(w http.ResponseWriter, r *http.Request, rr repoRou
 		s.handleCommit(w, r, rr, joined)
 	case rr.action == "tree" && m == http.MethodGet:
 		setRoute(r, "repo.tree")
-		rev, rest := splitRevision(rr.rest)
-		s.handleTree(w, r, rr, rev, strings.Join(rest, "/"))
+		s.handleTree(w, r, rr, rr.rest)
 	case rr.action == "paths-info" && m == http.MethodPost:
 		setRoute(r, "repo.paths-info")
 		s.handlePathsInfo(w, r, rr, joined)
