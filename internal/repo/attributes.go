@@ -18,29 +18,93 @@ type attrRule struct {
 }
 
 // ParseAttributes parses .gitattributes content. Macro lines and negative
-// patterns (which git forbids) are skipped.
+// patterns (which git forbids) are skipped. Patterns may be C-quoted, as in
+// git ("a b.bin" filter=lfs).
 func ParseAttributes(data []byte) *Attributes {
 	a := &Attributes{}
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "[attr]") || strings.HasPrefix(line, "!") {
+	for _, line := range strings.Split(strings.TrimPrefix(string(data), utf8BOM), "\n") {
+		line = strings.TrimLeft(line, attrBlank)
+		if line == "" || line[0] == '#' {
 			continue
 		}
-		fields := strings.Fields(line)
-		pat := fields[0]
-		if strings.HasPrefix(pat, `"`) {
-			continue // quoted patterns are rare; skip rather than misparse
+		var pat, states string
+		if line[0] == '"' {
+			var ok bool
+			pat, states, ok = unquoteC(line)
+			if !ok {
+				pat, states = "", ""
+			}
 		}
-		for _, f := range fields[1:] {
+		if pat == "" {
+			n := strings.IndexAny(line, attrBlank)
+			if n < 0 {
+				n = len(line)
+			}
+			pat, states = line[:n], line[n:]
+		}
+		if strings.HasPrefix(pat, "[attr]") || strings.HasPrefix(pat, "!") {
+			continue
+		}
+		for _, f := range strings.FieldsFunc(states, func(r rune) bool { return strings.ContainsRune(attrBlank, r) }) {
 			switch {
 			case f == "filter=lfs":
 				a.rules = append(a.rules, attrRule{pattern: pat, lfs: true})
-			case f == "-filter" || f == "!filter" || strings.HasPrefix(f, "filter="):
+			case f == "filter" || f == "-filter" || f == "!filter" || strings.HasPrefix(f, "filter="):
 				a.rules = append(a.rules, attrRule{pattern: pat, lfs: false})
 			}
 		}
 	}
 	return a
+}
+
+const (
+	utf8BOM   = "\ufeff"
+	attrBlank = " \t\r\n" // what separates fields in git's attr.c
+)
+
+// unquoteC decodes the C-quoted string at the start of s (git's
+// unquote_c_style) and returns it with the rest of s.
+func unquoteC(s string) (string, string, bool) {
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '"':
+			return b.String(), s[i+1:], true
+		case '\\':
+			i++
+			if i == len(s) {
+				return "", "", false
+			}
+			switch c = s[i]; c {
+			case '"', '\\':
+			case 'a':
+				c = '\a'
+			case 'b':
+				c = '\b'
+			case 'f':
+				c = '\f'
+			case 'n':
+				c = '\n'
+			case 'r':
+				c = '\r'
+			case 't':
+				c = '\t'
+			case 'v':
+				c = '\v'
+			case '0', '1', '2', '3':
+				if i+2 >= len(s) || s[i+1] < '0' || s[i+1] > '7' || s[i+2] < '0' || s[i+2] > '7' {
+					return "", "", false
+				}
+				c = (c-'0')<<6 | (s[i+1]-'0')<<3 | (s[i+2] - '0')
+				i += 2
+			default:
+				return "", "", false
+			}
+		}
+		b.WriteByte(c)
+	}
+	return "", "", false
 }
 
 // IsLFS reports whether p (a repo path) has filter=lfs. As in git, the last
@@ -59,28 +123,27 @@ func (a *Attributes) IsLFS(p string) bool {
 // relative to the repo root.
 func attrMatch(pat, p string) bool {
 	if strings.HasSuffix(pat, "/") {
-		return false // directories never match in gitattributes
+		return false // directory patterns never apply to files in gitattributes
 	}
 	if !strings.Contains(pat, "/") {
-		base := p[strings.LastIndexByte(p, '/')+1:]
-		return wildmatch(pat, base)
+		return matchBasename(pat, p)
 	}
-	return wildmatch(strings.TrimPrefix(pat, "/"), p)
+	return matchPathname(pat, p)
 }
 
 // escapeAttrPath turns a repo path into a gitattributes pattern matching
 // exactly that path, as git-lfs track does.
 func escapeAttrPath(p string) string {
 	var b strings.Builder
-	for _, r := range p {
-		switch r {
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; c {
 		case ' ':
 			b.WriteString("[[:space:]]")
-		case '*', '?', '[', ']', '\\', '#', '!':
+		case '*', '?', '[', ']', '\\', '#', '!', '"':
 			b.WriteByte('\\')
-			b.WriteRune(r)
+			b.WriteByte(c)
 		default:
-			b.WriteRune(r)
+			b.WriteByte(c)
 		}
 	}
 	if !strings.Contains(p, "/") {
@@ -133,12 +196,8 @@ type ignoreRule struct {
 // ParseIgnore parses .gitignore content.
 func ParseIgnore(data []byte) *Ignore {
 	ig := &Ignore{}
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimRight(line, "\r")
-		// Trailing spaces are ignored unless escaped.
-		for strings.HasSuffix(line, " ") && !strings.HasSuffix(line, `\ `) {
-			line = line[:len(line)-1]
-		}
+	for _, line := range strings.Split(strings.TrimPrefix(string(data), utf8BOM), "\n") {
+		line = trimTrailingSpaces(strings.TrimSuffix(line, "\r"))
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -146,17 +205,12 @@ func ParseIgnore(data []byte) *Ignore {
 		if strings.HasPrefix(line, "!") {
 			r.negate = true
 			line = line[1:]
-		} else if strings.HasPrefix(line, `\!`) || strings.HasPrefix(line, `\#`) {
-			line = line[1:]
 		}
 		if strings.HasSuffix(line, "/") {
 			r.dirOnly = true
 			line = strings.TrimSuffix(line, "/")
 		}
-		if strings.Contains(line, "/") {
-			r.anchored = true
-			line = strings.TrimPrefix(line, "/")
-		}
+		r.anchored = strings.Contains(line, "/")
 		if line == "" {
 			continue
 		}
@@ -164,6 +218,32 @@ func ParseIgnore(data []byte) *Ignore {
 		ig.rules = append(ig.rules, r)
 	}
 	return ig
+}
+
+// trimTrailingSpaces drops trailing spaces that are not escaped with a
+// backslash, as git's trim_trailing_spaces does.
+func trimTrailingSpaces(s string) string {
+	lastSpace := -1
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ':
+			if lastSpace < 0 {
+				lastSpace = i
+			}
+		case '\\':
+			i++
+			if i == len(s) {
+				return s
+			}
+			lastSpace = -1
+		default:
+			lastSpace = -1
+		}
+	}
+	if lastSpace >= 0 {
+		return s[:lastSpace]
+	}
+	return s
 }
 
 // Ignored reports whether the file at p is ignored. As in git, a file inside
@@ -189,9 +269,9 @@ func (ig *Ignore) match(p string, isDir bool) bool {
 		}
 		var ok bool
 		if r.anchored {
-			ok = wildmatch(r.pattern, p)
+			ok = matchPathname(r.pattern, p)
 		} else {
-			ok = wildmatch(r.pattern, p[strings.LastIndexByte(p, '/')+1:])
+			ok = matchBasename(r.pattern, p)
 		}
 		if ok {
 			return !r.negate

@@ -77,15 +77,22 @@ func (e *Engine) Commit(ctx context.Context, r *Repo, rev string, opts CommitOpt
 	for i := range changes {
 		c := &changes[i]
 		switch c.Kind {
-		case Add:
-			if c.open == nil {
+		case Add, AddLFS, Delete:
+			if _, err := wire.CleanPath(c.Path); err != nil {
+				return nil, err
+			}
+			if c.Kind == Add && c.open == nil {
 				c.blobOID = HashObject(KindBlob, c.Content)
 			}
-		case AddLFS, Delete:
 		case DeleteFolder:
-			if c.Path == "" {
+			p, err := wire.CleanFolder(c.Path)
+			if err != nil {
+				return nil, err
+			}
+			if p == "" {
 				return nil, errorf(wire.ErrInvalid, "cannot delete the root folder")
 			}
+			c.Path = p
 		default:
 			return nil, errorf(wire.ErrInvalid, "unknown change kind %d", c.Kind)
 		}
@@ -169,7 +176,7 @@ func (e *Engine) commitTx(ctx context.Context, tx *sql.Tx, r *Repo, rev string, 
 	if err != nil {
 		return nil, err
 	}
-	b := newTreeBuilder(ctx, tx, r.Key, parent.Tree)
+	b := newTreeBuilder(ctx, tx, e.db.Dialect, r.Key, parent.Tree)
 	if err := e.applyChanges(ctx, tx, r, b, changes); err != nil {
 		return nil, err
 	}
@@ -221,7 +228,7 @@ func (e *Engine) applyChanges(ctx context.Context, tx *sql.Tx, r *Repo, b *treeB
 					return err
 				}
 			}
-			oid, err := writeObject(ctx, tx, r.Key, KindBlob, data, nil)
+			oid, err := b.objs.write(KindBlob, data, nil)
 			if err != nil {
 				return err
 			}
@@ -233,7 +240,7 @@ func (e *Engine) applyChanges(ctx context.Context, tx *sql.Tx, r *Repo, b *treeB
 			if err != nil {
 				return err
 			}
-			oid, err := writeObject(ctx, tx, r.Key, KindBlob, ptr.Encode(), &ptr)
+			oid, err := b.objs.write(KindBlob, ptr.Encode(), &ptr)
 			if err != nil {
 				return err
 			}
@@ -262,8 +269,9 @@ func (e *Engine) applyChanges(ctx context.Context, tx *sql.Tx, r *Repo, b *treeB
 	var add []string
 	for _, p := range lfsPaths {
 		if !attrs.IsLFS(p) {
-			add = append(add, escapeAttrPath(p)+" filter=lfs diff=lfs merge=lfs -text")
-			attrs = ParseAttributes([]byte(string(cur) + "\n" + strings.Join(add, "\n") + "\n"))
+			pat := escapeAttrPath(p)
+			add = append(add, pat+" filter=lfs diff=lfs merge=lfs -text")
+			attrs.rules = append(attrs.rules, attrRule{pattern: pat, lfs: true})
 		}
 	}
 	if len(add) == 0 {
@@ -274,7 +282,7 @@ func (e *Engine) applyChanges(ctx context.Context, tx *sql.Tx, r *Repo, b *treeB
 		content = append(content, '\n')
 	}
 	content = append(content, []byte(strings.Join(add, "\n")+"\n")...)
-	oid, err := writeObject(ctx, tx, r.Key, KindBlob, content, nil)
+	oid, err := b.objs.write(KindBlob, content, nil)
 	if err != nil {
 		return err
 	}

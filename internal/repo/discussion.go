@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -242,6 +243,19 @@ func (e *Engine) SetStatus(ctx context.Context, r *Repo, num int64, author, stat
 // was opened on) into one commit on its base branch. Paths changed on both
 // sides in different ways are a conflict; nothing is merged then.
 func (e *Engine) Merge(ctx context.Context, r *Repo, num int64, author Author, comment string) (string, error) {
+	for attempt := 0; ; attempt++ {
+		merged, err := e.merge(ctx, r, num, author, comment)
+		if errors.Is(err, errRaced) && attempt < maxCommitAttempts {
+			continue // the base branch moved: merge onto its new head
+		}
+		if errors.Is(err, errRaced) {
+			return "", fmt.Errorf("merge pull request #%d: too much contention", num)
+		}
+		return merged, err
+	}
+}
+
+func (e *Engine) merge(ctx context.Context, r *Repo, num int64, author Author, comment string) (string, error) {
 	var merged string
 	err := e.db.Tx(ctx, func(tx *sql.Tx) error {
 		d, err := getDiscussion(ctx, tx, r, num)
@@ -298,7 +312,7 @@ func (e *Engine) Merge(ctx context.Context, r *Repo, num int64, author Author, c
 			sort.Strings(conflicts)
 			return errorf(ErrConflict, "Merge conflict in: %s", strings.Join(conflicts, ", "))
 		}
-		b := newTreeBuilder(ctx, tx, r.Key, baseCommit.Tree)
+		b := newTreeBuilder(ctx, tx, e.db.Dialect, r.Key, baseCommit.Tree)
 		paths := make([]string, 0, len(theirs))
 		for p := range theirs {
 			paths = append(paths, p)
@@ -312,7 +326,7 @@ func (e *Engine) Merge(ctx context.Context, r *Repo, num int64, author Author, c
 				}
 				continue
 			}
-			if err := b.put(p, t.Mode, t.OID); err != nil {
+			if err := b.setFile(p, t.Mode, t.OID, false); err != nil {
 				return err
 			}
 		}
@@ -423,6 +437,19 @@ func diffInto(ctx context.Context, q querier, repoKey int64, a, b, prefix string
 // SuperSquash replaces the history of branch with one commit holding its
 // current tree.
 func (e *Engine) SuperSquash(ctx context.Context, r *Repo, branch, message string, author Author) (string, error) {
+	for attempt := 0; ; attempt++ {
+		oid, err := e.superSquash(ctx, r, branch, message, author)
+		if errors.Is(err, errRaced) && attempt < maxCommitAttempts {
+			continue
+		}
+		if errors.Is(err, errRaced) {
+			return "", fmt.Errorf("super-squash %s: too much contention", branch)
+		}
+		return oid, err
+	}
+}
+
+func (e *Engine) superSquash(ctx context.Context, r *Repo, branch, message string, author Author) (string, error) {
 	var oid string
 	err := e.db.Tx(ctx, func(tx *sql.Tx) error {
 		name := "refs/heads/" + branch
@@ -443,7 +470,10 @@ func (e *Engine) SuperSquash(ctx context.Context, r *Repo, branch, message strin
 		if err != nil {
 			return err
 		}
-		_, err = casRef(ctx, tx, r.Key, name, head, oid)
+		moved, err := casRef(ctx, tx, r.Key, name, head, oid)
+		if err == nil && !moved {
+			return errRaced
+		}
 		return err
 	})
 	return oid, err

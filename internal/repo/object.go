@@ -1,12 +1,12 @@
 package repo
 
 import (
-	"bytes"
+	"cmp"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,51 +63,90 @@ type TreeEntry struct {
 // IsDir reports whether the entry is a subtree.
 func (e TreeEntry) IsDir() bool { return e.Mode == ModeDir }
 
-// sortKey is the name git sorts an entry by: trees sort as if followed by "/".
-func (e TreeEntry) sortKey() string {
-	if e.IsDir() {
-		return e.Name + "/"
+// compareEntries orders entries as git does: by name, a tree sorting as if
+// its name ended in "/". It builds no keys: it runs for every entry of
+// every tree a commit loads, and the root of a big repo has thousands of
+// folders.
+func compareEntries(a, b TreeEntry) int {
+	n := min(len(a.Name), len(b.Name))
+	if c := strings.Compare(a.Name[:n], b.Name[:n]); c != 0 {
+		return c
 	}
-	return e.Name
+	return cmp.Compare(a.sortByte(n), b.sortByte(n))
+}
+
+// sortByte is byte i of the name git sorts the entry by, or -1 past its end.
+func (e TreeEntry) sortByte(i int) int {
+	switch {
+	case i < len(e.Name):
+		return int(e.Name[i])
+	case i == len(e.Name) && e.IsDir():
+		return '/'
+	}
+	return -1
 }
 
 // EncodeTree serializes entries in git's canonical order.
 func EncodeTree(entries []TreeEntry) []byte {
-	sorted := append([]TreeEntry(nil), entries...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].sortKey() < sorted[j].sortKey() })
-	var b bytes.Buffer
-	b.Grow(len(sorted) * 48)
-	for _, e := range sorted {
-		raw, _ := hex.DecodeString(e.OID)
-		b.WriteString(e.Mode)
-		b.WriteByte(' ')
-		b.WriteString(e.Name)
-		b.WriteByte(0)
-		b.Write(raw)
+	sorted := entries
+	if !slices.IsSortedFunc(entries, compareEntries) {
+		sorted = slices.Clone(entries)
+		slices.SortFunc(sorted, compareEntries)
 	}
-	return b.Bytes()
+	n := 0
+	for _, e := range sorted {
+		n += len(e.Mode) + len(e.Name) + 22
+	}
+	b := make([]byte, 0, n)
+	for _, e := range sorted {
+		b = append(b, e.Mode...)
+		b = append(b, ' ')
+		b = append(b, e.Name...)
+		b = append(b, 0)
+		b, _ = hex.AppendDecode(b, []byte(e.OID))
+	}
+	return b
 }
 
 var errCorrupt = errors.New("corrupt git object")
 
 // DecodeTree parses a raw git tree. Entries come back in stored order.
 func DecodeTree(data []byte) ([]TreeEntry, error) {
-	var out []TreeEntry
-	for len(data) > 0 {
-		sp := bytes.IndexByte(data, ' ')
+	// Trees of big folders are decoded on every commit and listing page
+	// that touches them: allocate per tree, not per entry. Modes and names
+	// are substrings of one copy of data, ids of one hex buffer.
+	s := string(data)
+	n := 0
+	for i := 0; i < len(s); n++ {
+		sp := strings.IndexByte(s[i:], ' ')
 		if sp <= 0 {
 			return nil, errCorrupt
 		}
-		mode := string(data[:sp])
-		data = data[sp+1:]
-		nul := bytes.IndexByte(data, 0)
-		if nul <= 0 || len(data) < nul+21 {
+		i += sp + 1
+		nul := strings.IndexByte(s[i:], 0)
+		if nul <= 0 || len(s)-i < nul+21 {
 			return nil, errCorrupt
 		}
-		name := string(data[:nul])
-		oid := hex.EncodeToString(data[nul+1 : nul+21])
-		data = data[nul+21:]
-		out = append(out, TreeEntry{Mode: mode, Name: name, OID: oid})
+		i += nul + 21
+	}
+	hexIDs := make([]byte, 0, 40*n)
+	for i := 0; i < len(s); {
+		sp := strings.IndexByte(s[i:], ' ')
+		nul := strings.IndexByte(s[i+sp+1:], 0)
+		id := i + sp + 1 + nul + 1
+		hexIDs = hex.AppendEncode(hexIDs, data[id:id+20])
+		i = id + 20
+	}
+	ids := string(hexIDs)
+	out := make([]TreeEntry, 0, n)
+	for i := 0; i < len(s); {
+		sp := strings.IndexByte(s[i:], ' ')
+		mode := s[i : i+sp]
+		i += sp + 1
+		nul := strings.IndexByte(s[i:], 0)
+		k := len(out) * 40
+		out = append(out, TreeEntry{Mode: mode, Name: s[i : i+nul], OID: ids[k : k+40]})
+		i += nul + 21
 	}
 	return out, nil
 }
@@ -153,9 +192,35 @@ func parseSignature(s string) Signature {
 	if len(rest) >= 1 {
 		if sec, err := strconv.ParseInt(rest[0], 10, 64); err == nil {
 			sig.When = time.Unix(sec, 0).UTC()
+			// Keep the zone: it is part of the commit's bytes and so of its id.
+			if len(rest) >= 2 {
+				if loc := parseTZ(rest[1]); loc != nil {
+					sig.When = sig.When.In(loc)
+				}
+			}
 		}
 	}
 	return sig
+}
+
+// parseTZ parses a git zone offset such as "+0200" or "-0530".
+func parseTZ(z string) *time.Location {
+	if len(z) != 5 || (z[0] != '+' && z[0] != '-') {
+		return nil
+	}
+	hh, err1 := strconv.Atoi(z[1:3])
+	mm, err2 := strconv.Atoi(z[3:5])
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	off := hh*3600 + mm*60
+	if z[0] == '-' {
+		off = -off
+	}
+	if off == 0 {
+		return time.UTC
+	}
+	return time.FixedZone("", off)
 }
 
 // Commit is a parsed git commit.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wharfhub/wharf/internal/store/sqlstore"
 	"github.com/wharfhub/wharf/wire"
 )
 
@@ -21,6 +22,9 @@ type querier interface {
 // object that exists is a no-op.
 func writeObject(ctx context.Context, q querier, repoKey int64, k Kind, data []byte, ptr *wire.Pointer) (string, error) {
 	oid := HashObject(k, data)
+	if data == nil {
+		data = []byte{} // a nil slice would be NULL: the empty tree and empty files are valid objects
+	}
 	var lfsOID any
 	var lfsSize any
 	if ptr != nil {
@@ -32,6 +36,98 @@ func writeObject(ctx context.Context, q querier, repoKey int64, k Kind, data []b
 		return "", fmt.Errorf("write %s %s: %w", k, oid, err)
 	}
 	return oid, nil
+}
+
+// objectBatch buffers the object writes of one transaction and inserts
+// them many rows per statement: a commit of 10,000 files would otherwise
+// make 10,000 round trips (PostgreSQL) or statement compilations (SQLite).
+// A buffered object is not readable until flush.
+type objectBatch struct {
+	ctx     context.Context
+	q       querier
+	repoKey int64
+	plain   bool // plain "?" placeholders (SQLite) instead of "$N"
+	pending []pendingObject
+	size    int
+	seen    map[string]bool
+}
+
+type pendingObject struct {
+	oid  string
+	kind Kind
+	data []byte
+	ptr  *wire.Pointer
+}
+
+// Rows and bytes a batch holds before it is written. 7 parameters a row
+// stay far below SQLite's 32766 and PostgreSQL's 65535.
+const (
+	batchRows  = 500
+	batchBytes = 8 << 20
+)
+
+func newObjectBatch(ctx context.Context, q querier, d sqlstore.Dialect, repoKey int64) *objectBatch {
+	// SQLite keeps numbered and named parameters in a list it searches
+	// linearly, when compiling "$N" and again when the driver binds each
+	// one: quadratic for thousands of parameters. Plain "?" are not listed.
+	return &objectBatch{ctx: ctx, q: q, repoKey: repoKey, plain: d == sqlstore.SQLite, seen: map[string]bool{}}
+}
+
+// write queues an object and returns its id.
+func (w *objectBatch) write(k Kind, data []byte, ptr *wire.Pointer) (string, error) {
+	oid := HashObject(k, data)
+	if w.seen[oid] {
+		return oid, nil
+	}
+	w.seen[oid] = true
+	w.pending = append(w.pending, pendingObject{oid: oid, kind: k, data: data, ptr: ptr})
+	w.size += len(data)
+	if len(w.pending) >= batchRows || w.size >= batchBytes {
+		return oid, w.flush()
+	}
+	return oid, nil
+}
+
+// flush writes every queued object.
+func (w *objectBatch) flush() error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO objects (repo_id, oid, kind, size, lfs_oid, lfs_size, data) VALUES `)
+	args := make([]any, 0, 1+7*len(w.pending))
+	if !w.plain {
+		args = append(args, w.repoKey)
+	}
+	for i, o := range w.pending {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		if w.plain {
+			q.WriteString("(?,?,?,?,?,?,?)")
+			args = append(args, w.repoKey)
+		} else {
+			n := len(args)
+			fmt.Fprintf(&q, "($1,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+		}
+		var lfsOID, lfsSize any
+		if o.ptr != nil {
+			lfsOID, lfsSize = string(o.ptr.OID), o.ptr.Size
+		}
+		data := o.data
+		if data == nil {
+			data = []byte{}
+		}
+		args = append(args, o.oid, int(o.kind), int64(len(o.data)), lfsOID, lfsSize, data)
+	}
+	q.WriteString(` ON CONFLICT DO NOTHING`)
+	n := len(w.pending)
+	clear(w.pending)
+	w.pending, w.size = w.pending[:0], 0
+	if _, err := w.q.ExecContext(w.ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("write %d objects: %w", n, err)
+	}
+	return nil
 }
 
 var errObjectMissing = errors.New("object missing")
@@ -76,7 +172,7 @@ type blobMeta struct {
 }
 
 // readBlobMeta fetches sizes and LFS pointers of many blobs at once.
-func readBlobMeta(ctx context.Context, q querier, repoKey int64, oids []string) (map[string]blobMeta, error) {
+func readBlobMeta(ctx context.Context, q querier, d sqlstore.Dialect, repoKey int64, oids []string) (map[string]blobMeta, error) {
 	out := make(map[string]blobMeta, len(oids))
 	const batch = 500
 	for len(oids) > 0 {
@@ -90,10 +186,18 @@ func readBlobMeta(ctx context.Context, q querier, repoKey int64, oids []string) 
 			if i > 0 {
 				ph.WriteByte(',')
 			}
-			fmt.Fprintf(&ph, "$%d", i+2)
+			if d == sqlstore.SQLite {
+				ph.WriteByte('?') // see newObjectBatch
+			} else {
+				fmt.Fprintf(&ph, "$%d", i+2)
+			}
 			args = append(args, oid)
 		}
-		rows, err := q.QueryContext(ctx, `SELECT oid, size, lfs_oid, lfs_size FROM objects WHERE repo_id = $1 AND oid IN (`+ph.String()+`)`, args...)
+		first := "$1"
+		if d == sqlstore.SQLite {
+			first = "?"
+		}
+		rows, err := q.QueryContext(ctx, `SELECT oid, size, lfs_oid, lfs_size FROM objects WHERE repo_id = `+first+` AND oid IN (`+ph.String()+`)`, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -1,8 +1,11 @@
 package repo
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/wharfhub/wharf/wire"
@@ -71,7 +74,7 @@ func (e *Engine) fillFiles(ctx context.Context, r *Repo, entries []Entry) error 
 	if len(oids) == 0 {
 		return nil
 	}
-	meta, err := readBlobMeta(ctx, e.db, r.Key, oids)
+	meta, err := readBlobMeta(ctx, e.db, e.db.Dialect, r.Key, oids)
 	if err != nil {
 		return err
 	}
@@ -211,22 +214,35 @@ func (e *Engine) ListTree(ctx context.Context, r *Repo, commit string, opts List
 		if err != nil {
 			return err
 		}
-		for _, te := range sortedEntries(ents) {
-			en := entryOf(dir, te)
-			k := key(en)
-			if opts.After != "" && k <= opts.After {
-				// Skip, but descend if the resume point is inside this directory.
-				if en.Dir && opts.Recursive && strings.HasPrefix(opts.After, k) {
-					if err := walk(en.Path, en.OID); err != nil {
+		ents = sortedEntries(ents)
+		start := 0
+		if opts.After != "" {
+			// Find the resume point by binary search: a folder of 100,000
+			// files is skipped without touching the entries before it.
+			prefix := ""
+			if dir != "" {
+				prefix = dir + "/"
+			}
+			rest, inside := strings.CutPrefix(opts.After, prefix)
+			switch {
+			case inside:
+				start = sort.Search(len(ents), func(i int) bool { return compareKey(ents[i], rest) > 0 })
+				// The resume point may be inside the folder just before.
+				if p := start - 1; opts.Recursive && p >= 0 && ents[p].IsDir() && strings.HasPrefix(rest, ents[p].Name+"/") {
+					if err := walk(prefix+ents[p].Name, ents[p].OID); err != nil {
 						return err
 					}
 				}
-				continue
+			case opts.After > prefix:
+				return nil // the whole folder sorts before the resume point
 			}
+		}
+		for _, te := range ents[start:] {
 			if len(out) == opts.Limit {
 				next = key(out[len(out)-1])
 				return errPageFull
 			}
+			en := entryOf(dir, te)
 			out = append(out, en)
 			if en.Dir && opts.Recursive {
 				if err := walk(en.Path, en.OID); err != nil {
@@ -242,25 +258,36 @@ func (e *Engine) ListTree(ctx context.Context, r *Repo, commit string, opts List
 	return out, next, e.fillFiles(ctx, r, out)
 }
 
+// compareKey compares the name git sorts te by (its name, plus "/" for a
+// folder) with s.
+func compareKey(te TreeEntry, s string) int {
+	n := min(len(te.Name), len(s))
+	if c := strings.Compare(te.Name[:n], s[:n]); c != 0 {
+		return c
+	}
+	b := -1
+	if n < len(s) {
+		b = int(s[n])
+	}
+	if c := cmp.Compare(te.sortByte(n), b); c != 0 || b != '/' {
+		return c
+	}
+	// te is a folder and its key "name/" is a prefix of s.
+	if len(s) == n+1 {
+		return 0
+	}
+	return -1
+}
+
 func sortedEntries(ents []TreeEntry) []TreeEntry {
 	// Stored trees are already in git order; trees written by other tools
 	// might not be, so check cheaply and sort only if needed.
-	for i := 1; i < len(ents); i++ {
-		if ents[i-1].sortKey() > ents[i].sortKey() {
-			out := append([]TreeEntry(nil), ents...)
-			sortTree(out)
-			return out
-		}
+	if slices.IsSortedFunc(ents, compareEntries) {
+		return ents
 	}
-	return ents
-}
-
-func sortTree(ents []TreeEntry) {
-	for i := 1; i < len(ents); i++ {
-		for j := i; j > 0 && ents[j-1].sortKey() > ents[j].sortKey(); j-- {
-			ents[j-1], ents[j] = ents[j], ents[j-1]
-		}
-	}
+	out := slices.Clone(ents)
+	slices.SortFunc(out, compareEntries)
+	return out
 }
 
 // LogEntry is one commit of a history listing.
