@@ -155,7 +155,7 @@ func (e *Engine) commitTx(ctx context.Context, tx *sql.Tx, r *Repo, rev string, 
 			}
 		}
 		var err error
-		head, err = lookupRef(ctx, tx, r.Key, ref)
+		head, err = e.lockRef(ctx, tx, r.Key, ref)
 		if err != nil {
 			return nil, err
 		}
@@ -349,8 +349,21 @@ type limitedReader struct {
 }
 
 func (l *limitedReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
 	if l.left <= 0 {
-		return 0, fmt.Errorf("commit body is larger than %d bytes: %w", l.limit, wire.ErrTooLarge)
+		// A body of exactly the limit is fine: fail only if more follows.
+		var one [1]byte
+		for {
+			n, err := l.r.Read(one[:])
+			if n > 0 {
+				return 0, fmt.Errorf("commit body is larger than %d bytes: %w", l.limit, wire.ErrTooLarge)
+			}
+			if err != nil {
+				return 0, err
+			}
+		}
 	}
 	if int64(len(p)) > l.left {
 		p = p[:l.left]

@@ -275,7 +275,7 @@ func (e *Engine) merge(ctx context.Context, r *Repo, num int64, author Author, c
 		if prHead == "" || prHead == d.BaseCommit {
 			return errorf(ErrNoChanges, "This pull request has no associated changes")
 		}
-		baseHead, err := lookupRef(ctx, tx, r.Key, d.BaseRef)
+		baseHead, err := e.lockRef(ctx, tx, r.Key, d.BaseRef)
 		if err != nil {
 			return err
 		}
@@ -453,7 +453,7 @@ func (e *Engine) superSquash(ctx context.Context, r *Repo, branch, message strin
 	var oid string
 	err := e.db.Tx(ctx, func(tx *sql.Tx) error {
 		name := "refs/heads/" + branch
-		head, err := lookupRef(ctx, tx, r.Key, name)
+		head, err := e.lockRef(ctx, tx, r.Key, name)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wharfhub/wharf/internal/store/sqlstore"
 	"github.com/wharfhub/wharf/wire"
 )
 
@@ -220,6 +221,22 @@ func (e *Engine) deleteRef(ctx context.Context, r *Repo, name, what string) erro
 		return errorf(ErrRevisionNotFound, "Invalid rev id: %s %s not found", what, strings.TrimPrefix(strings.TrimPrefix(name, "refs/heads/"), "refs/tags/"))
 	}
 	return nil
+}
+
+// lockRef reads a ref inside a transaction that is about to move it. On
+// PostgreSQL the row stays locked until the transaction ends, so writers of
+// one branch queue up instead of losing compare-and-swap races and redoing
+// their work; SQLite transactions hold the database write lock already.
+func (e *Engine) lockRef(ctx context.Context, tx *sql.Tx, repoKey int64, name string) (string, error) {
+	if e.db.Dialect != sqlstore.Postgres {
+		return lookupRef(ctx, tx, repoKey, name)
+	}
+	var target string
+	err := tx.QueryRowContext(ctx, `SELECT target FROM refs WHERE repo_id = $1 AND name = $2 FOR UPDATE`, repoKey, name).Scan(&target)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return target, err
 }
 
 // casRef moves ref name from old to new inside tx. It reports false when

@@ -296,42 +296,147 @@ type LogEntry struct {
 	Commit *Commit
 }
 
-// Log lists the history of commit, newest first, skipping skip commits and
-// returning at most limit. It follows every parent, ordered by commit time.
-func (e *Engine) Log(ctx context.Context, r *Repo, commit string, skip, limit int) ([]LogEntry, bool, error) {
+// walkHistory calls fn for every commit reachable from commit, newest
+// first (by committer time, ties in discovery order), until fn returns
+// false. Each commit is read once.
+func (e *Engine) walkHistory(ctx context.Context, r *Repo, commit string, fn func(LogEntry) bool) error {
+	c, err := readCommit(ctx, e.db, r.Key, commit)
+	if err != nil {
+		return err
+	}
 	seen := map[string]bool{commit: true}
-	queue := []string{commit}
-	var out []LogEntry
-	n := 0
+	queue := []LogEntry{{OID: commit, Commit: c}}
 	for len(queue) > 0 {
-		// Pick the newest commit in the queue (queues are tiny for linear history).
+		// Histories are mostly linear: the queue holds one or two commits.
 		best := 0
-		cs := make([]*Commit, len(queue))
-		for i, oid := range queue {
-			c, err := readCommit(ctx, e.db, r.Key, oid)
-			if err != nil {
-				return nil, false, err
-			}
-			cs[i] = c
-			if c.Committer.When.After(cs[best].Committer.When) {
+		for i := range queue {
+			if queue[i].Commit.Committer.When.After(queue[best].Commit.Committer.When) {
 				best = i
 			}
 		}
-		oid, c := queue[best], cs[best]
+		cur := queue[best]
 		queue = append(queue[:best], queue[best+1:]...)
-		if n >= skip {
-			if len(out) == limit {
-				return out, true, nil
-			}
-			out = append(out, LogEntry{OID: oid, Commit: c})
+		if !fn(cur) {
+			return nil
 		}
-		n++
-		for _, p := range c.Parents {
-			if !seen[p] {
-				seen[p] = true
-				queue = append(queue, p)
+		for _, p := range cur.Commit.Parents {
+			if seen[p] {
+				continue
 			}
+			seen[p] = true
+			pc, err := readCommit(ctx, e.db, r.Key, p)
+			if err != nil {
+				return err
+			}
+			queue = append(queue, LogEntry{OID: p, Commit: pc})
 		}
 	}
-	return out, false, nil
+	return nil
+}
+
+// Log lists the history of commit, newest first, skipping skip commits and
+// returning at most limit. It follows every parent, ordered by commit time.
+// It reports whether more commits follow.
+func (e *Engine) Log(ctx context.Context, r *Repo, commit string, skip, limit int) ([]LogEntry, bool, error) {
+	var out []LogEntry
+	n, more := 0, false
+	err := e.walkHistory(ctx, r, commit, func(le LogEntry) bool {
+		if n < skip {
+			n++
+			return true
+		}
+		if len(out) == limit {
+			more = true
+			return false
+		}
+		out = append(out, le)
+		return true
+	})
+	return out, more, err
+}
+
+// CountCommits returns how many commits the history of commit has.
+func (e *Engine) CountCommits(ctx context.Context, r *Repo, commit string) (int, error) {
+	n := 0
+	err := e.walkHistory(ctx, r, commit, func(LogEntry) bool { n++; return true })
+	return n, err
+}
+
+// maxLastCommitWalk bounds how far LastCommits looks back.
+const maxLastCommitWalk = 10000
+
+// LastCommits finds, for each path, the newest commit of commit's
+// first-parent history that changed it. Trees read along the way are
+// cached by id, so folders that did not change cost nothing to walk again.
+// Paths still unresolved after
+// maxLastCommitWalk commits, or at the root commit, get the oldest commit
+// seen.
+func (e *Engine) LastCommits(ctx context.Context, r *Repo, commit string, paths []string) (map[string]LogEntry, error) {
+	out := make(map[string]LogEntry, len(paths))
+	trees := map[string][]TreeEntry{}
+	lookup := func(root, p string) (string, error) {
+		cur := root
+		for _, name := range strings.Split(p, "/") {
+			ents, ok := trees[cur]
+			if !ok {
+				var err error
+				if ents, err = readTree(ctx, e.db, r.Key, cur); err != nil {
+					return "", err
+				}
+				trees[cur] = ents
+			}
+			next := ""
+			for _, en := range ents {
+				if en.Name == name {
+					next = en.OID
+					break
+				}
+			}
+			if next == "" {
+				return "", nil
+			}
+			cur = next
+		}
+		return cur, nil
+	}
+	pending := append([]string(nil), paths...)
+	oid := commit
+	c, err := readCommit(ctx, e.db, r.Key, oid)
+	if err != nil {
+		return nil, err
+	}
+	for steps := 0; len(pending) > 0; steps++ {
+		cur := LogEntry{OID: oid, Commit: c}
+		if len(c.Parents) == 0 || steps >= maxLastCommitWalk {
+			for _, p := range pending {
+				out[p] = cur
+			}
+			break
+		}
+		parent, err := readCommit(ctx, e.db, r.Key, c.Parents[0])
+		if err != nil {
+			return nil, err
+		}
+		if parent.Tree != c.Tree {
+			var still []string
+			for _, p := range pending {
+				a, err := lookup(c.Tree, p)
+				if err != nil {
+					return nil, err
+				}
+				b, err := lookup(parent.Tree, p)
+				if err != nil {
+					return nil, err
+				}
+				if a != b {
+					out[p] = cur
+				} else {
+					still = append(still, p)
+				}
+			}
+			pending = still
+		}
+		oid, c = c.Parents[0], parent
+	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -346,6 +347,32 @@ func isPathError(err error) bool {
 	return false
 }
 
+// entriesJSON renders tree entries; with expand each carries the last
+// commit that changed it. securityFileStatus is left out: Wharf scans
+// nothing, and huggingface_hub needs all of its fields when it is present.
+func (s *Server) entriesJSON(ctx context.Context, rp *repo.Repo, commit string, ents []repo.Entry, expand bool) ([]map[string]any, error) {
+	out := make([]map[string]any, 0, len(ents))
+	var last map[string]repo.LogEntry
+	if expand && len(ents) > 0 {
+		paths := make([]string, len(ents))
+		for i, e := range ents {
+			paths[i] = e.Path
+		}
+		var err error
+		if last, err = s.engine.LastCommits(ctx, rp, commit, paths); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range ents {
+		m := entryJSON(e)
+		if le, ok := last[e.Path]; ok {
+			m["lastCommit"] = map[string]any{"id": le.OID, "title": le.Commit.Title(), "date": wire.FormatTime(le.Commit.Committer.When)}
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
 // pageCursor encodes a listing's resume key for a URL.
 func pageCursor(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
 
@@ -385,7 +412,11 @@ func (s *Server) handleTree(w http.ResponseWriter, r *http.Request, rr repoRoute
 		s.fail(w, r, err)
 		return
 	}
+	expand := queryBool(r, "expand")
 	opts := repo.ListOptions{Path: folder, Recursive: queryBool(r, "recursive"), Limit: 1000}
+	if expand {
+		opts.Limit = 50 // as the Hub: expanded entries cost a history walk
+	}
 	if l, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && l > 0 && l <= 10000 {
 		opts.Limit = l
 	}
@@ -403,9 +434,10 @@ func (s *Server) handleTree(w http.ResponseWriter, r *http.Request, rr repoRoute
 		s.fail(w, r, err)
 		return
 	}
-	out := make([]map[string]any, 0, len(ents))
-	for _, e := range ents {
-		out = append(out, entryJSON(e))
+	out, err := s.entriesJSON(ctx, rp, res.Commit, ents, expand)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	if next != "" {
 		s.nextLink(w, r, "cursor", pageCursor(next))
@@ -441,16 +473,18 @@ func (s *Server) handlePathsInfo(w http.ResponseWriter, r *http.Request, rr repo
 		return
 	}
 	var paths []string
+	var expand bool
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "application/json" {
 		var req struct {
-			Paths []string `json:"paths"`
+			Paths  []string `json:"paths"`
+			Expand bool     `json:"expand"`
 		}
 		if err := readJSON(w, r, &req); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		paths = req.Paths
+		paths, expand = req.Paths, req.Expand
 	} else {
 		r.Body = http.MaxBytesReader(w, r.Body, maxJSONBody)
 		if err := r.ParseForm(); err != nil {
@@ -458,6 +492,7 @@ func (s *Server) handlePathsInfo(w http.ResponseWriter, r *http.Request, rr repo
 			return
 		}
 		paths = r.PostForm["paths"]
+		expand, _ = wire.ParseBool(r.PostForm.Get("expand"))
 	}
 	if len(paths) > maxPathsInfo {
 		s.fail(w, r, httpError(http.StatusRequestEntityTooLarge, "", "too many parameters: at most %d paths per call", maxPathsInfo))
@@ -474,9 +509,10 @@ func (s *Server) handlePathsInfo(w http.ResponseWriter, r *http.Request, rr repo
 		s.fail(w, r, err)
 		return
 	}
-	out := make([]map[string]any, 0, len(ents))
-	for _, e := range ents {
-		out = append(out, entryJSON(e))
+	out, err := s.entriesJSON(ctx, rp, res.Commit, ents, expand)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -527,6 +563,15 @@ func (s *Server) handleCommits(w http.ResponseWriter, r *http.Request, rr repoRo
 	if more {
 		s.nextLink(w, r, "p", strconv.Itoa(page+1))
 	}
+	// huggingface.js countCommits reads the total from this header.
+	total := page*limit + len(out)
+	if more {
+		if total, err = s.engine.CountCommits(ctx, rp, res.Commit); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	w.Header().Set("X-Total-Count", strconv.Itoa(total))
 	writeJSON(w, http.StatusOK, out)
 }
 
