@@ -80,10 +80,10 @@ func quotePath(p string) string {
 
 // User is the answer of Whoami.
 type User struct {
-	Name     string     `json:"name"`     // user name
-	Fullname string     `json:"fullname"` // display name
-	Email    string     `json:"email"`    // email, if the token may see it
-	Type     string     `json:"type"`     // "user"
+	Name     string `json:"name"`     // user name
+	Fullname string `json:"fullname"` // display name
+	Email    string `json:"email"`    // email, if the token may see it
+	Type     string `json:"type"`     // "user"
 	// Orgs are the organizations the user belongs to.
 	Orgs []struct {
 		Name string `json:"name"`
@@ -192,9 +192,9 @@ func (c *Client) DeleteRepo(ctx context.Context, r Repo, opts *DeleteRepoOptions
 
 // Sibling is a file of a repo as RepoInfo lists it.
 type Sibling struct {
-	Path   string    `json:"rfilename"`        // path in the repo
-	Size   *int64    `json:"size,omitempty"`   // size; only with FilesMetadata
-	BlobID string    `json:"blobId,omitempty"` // git blob id; only with FilesMetadata
+	Path   string `json:"rfilename"`        // path in the repo
+	Size   *int64 `json:"size,omitempty"`   // size; only with FilesMetadata
+	BlobID string `json:"blobId,omitempty"` // git blob id; only with FilesMetadata
 	// LFS is the LFS object behind the file; only with FilesMetadata.
 	LFS *struct {
 		SHA256      string `json:"sha256"`
@@ -266,7 +266,7 @@ func (e TreeEntry) IsDir() bool { return e.Type != "file" }
 
 // ListTreeOptions configures ListRepoTree.
 type ListTreeOptions struct {
-	Revision  string
+	Revision  string // branch, tag or commit; default the default branch
 	Path      string // folder to list; default the root
 	Recursive bool   // list the whole subtree, folders included
 }
