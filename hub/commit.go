@@ -230,11 +230,9 @@ func (c *Client) CreateCommit(ctx context.Context, r Repo, ops []Operation, opts
 	// body would leave the server with a broken request instead.
 	for _, l := range lines {
 		if l.key == "file" {
-			_, done, err := l.content.ReaderAt()
-			if err != nil {
+			if err := checkSize(l.content); err != nil {
 				return nil, err
 			}
-			done()
 		}
 	}
 	if err := ctx.Err(); err != nil {

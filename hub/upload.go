@@ -140,6 +140,11 @@ func ListFolder(folder string, allow, ignore []string) ([]string, error) {
 			return err
 		}
 		if d.IsDir() {
+			// DefaultIgnorePatterns drop everything below these folders
+			// whatever the other patterns say: don't walk a large .git.
+			if p != folder && (d.Name() == ".git" || (d.Name() == "huggingface" && filepath.Base(filepath.Dir(p)) == ".cache")) {
+				return fs.SkipDir
+			}
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
