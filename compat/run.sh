@@ -150,6 +150,10 @@ W admin org add acme --member alice
 W admin token add alice --role read --value "$WHARF_TOKEN_READ" --name compat-read
 
 # --- server -----------------------------------------------------------------
+# The files exist before the server starts: the background job opens its
+# redirections only once it runs, possibly after the first sed below.
+: >"$TMP/server.out"
+: >"$TMP/server.log"
 "$TMP/wharf" serve --data "$DATA" --addr 127.0.0.1:0 >"$TMP/server.out" 2>"$TMP/server.log" &
 SERVER_PID=$!
 ENDPOINT=""
