@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -457,6 +458,19 @@ func (s *Service) PutPart(ctx context.Context, id string, n int, body io.Reader)
 		return "", err
 	}
 	defer f.Close()
+	if canLock {
+		// Completion renames the staging file away and then waits for this
+		// shared lock to go before it verifies and publishes the file: a part
+		// write cannot change bytes that were already verified.
+		if err := lockFile(f, false); err != nil {
+			return "", err
+		}
+		fi, err1 := f.Stat()
+		cur, err2 := os.Stat(s.stagingPath(id))
+		if err1 != nil || err2 != nil || !os.SameFile(fi, cur) {
+			return "", errorf(ErrUploadNotFound, "multipart upload %s is being completed: ask the batch API again", id)
+		}
+	}
 	w := io.NewOffsetWriter(f, int64(n-1)*u.ChunkSize)
 	// Write at most the part's own bytes: one more would land on the next
 	// part (or past the end of the object).
@@ -546,15 +560,13 @@ func (s *Service) Complete(ctx context.Context, id, oid string, parts []Complete
 			return errorf(wire.ErrInvalid, "part %d: etag %s does not match the one the part upload returned", p.PartNumber, p.ETag)
 		}
 	}
-	f, err := os.Open(s.stagingPath(id))
-	if err != nil {
+	err = s.publishStaged(ctx, id, u)
+	if errors.Is(err, fs.ErrNotExist) {
 		if ok, cerr := completed(); ok || cerr != nil {
 			return cerr
 		}
 		return fmt.Errorf("open staged upload: %w", err)
 	}
-	err = s.cfg.Blobs.Put(ctx, u.OID, u.Size, f)
-	f.Close()
 	if err != nil && (errors.Is(err, blob.ErrDigestMismatch) || errors.Is(err, blob.ErrSizeMismatch)) {
 		s.dropUpload(context.WithoutCancel(ctx), id)
 		return describePutError(u.OID, u.Size, err)
@@ -567,6 +579,48 @@ func (s *Service) Complete(ctx context.Context, id, oid string, parts []Complete
 	}
 	s.finishUpload(context.WithoutCancel(ctx), id)
 	return nil
+}
+
+// publishStaged verifies the staged file of upload id and publishes it in
+// the blob store. With file locks the file is moved out of the part
+// writers' way first, then hashed in place and renamed into the store: its
+// bytes are written once. Without them it is copied.
+func (s *Service) publishStaged(ctx context.Context, id string, u *upload) error {
+	staging := s.stagingPath(id)
+	if !canLock {
+		f, err := os.Open(staging)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return s.cfg.Blobs.Put(ctx, u.OID, u.Size, f)
+	}
+	b := make([]byte, 8)
+	rand.Read(b)
+	assembling := staging + ".complete-" + hex.EncodeToString(b)
+	if err := os.Rename(staging, assembling); err != nil {
+		return err
+	}
+	f, err := os.Open(assembling)
+	if err != nil {
+		return err
+	}
+	// Wait for part writers that opened the file before the rename.
+	err = lockFile(f, true)
+	if err == nil {
+		err = s.cfg.Blobs.PutFile(ctx, u.OID, u.Size, assembling)
+	}
+	f.Close()
+	if err != nil && !errors.Is(err, blob.ErrDigestMismatch) && !errors.Is(err, blob.ErrSizeMismatch) {
+		// Put the parts back for a retry of the completion, unless a new
+		// staging file appeared meanwhile; then the parts are gone.
+		if _, serr := os.Stat(staging); errors.Is(serr, fs.ErrNotExist) && os.Rename(assembling, staging) == nil {
+			return err
+		}
+		s.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM lfs_upload_parts WHERE upload_id = $1`, id)
+	}
+	os.Remove(assembling)
+	return err
 }
 
 // finishUpload removes the parts and staged data of a completed upload;

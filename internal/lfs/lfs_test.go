@@ -743,3 +743,44 @@ func TestBasicPutObject(t *testing.T) {
 		}
 	})
 }
+
+// Completion moves the staged file out of the part writers' way before it
+// verifies and publishes it (then waits for writers that opened it before):
+// a part that arrives once completion has begun lands in a new staging
+// file and cannot change bytes already verified. The published object is
+// the staged file itself, moved rather than copied.
+func TestLatePartCannotChangeACompletingUpload(t *testing.T) {
+	eachDialect(t, func(t *testing.T, e *env) {
+		data := blobtest.Data(11, 2*mib+3)
+		m := parseMultipart(t, e.batch(t, data, false))
+		parts := e.putParts(t, m, data, 1, 2, 3)
+		staged := e.stagingFiles(t)
+		if len(staged) != 1 {
+			t.Fatalf("staging files before completion: %v", staged)
+		}
+		// What completion does first: move the staged file aside.
+		staging := filepath.Join(e.tmp, "lfs-uploads", staged[0])
+		aside := staging + ".complete-test"
+		if err := os.Rename(staging, aside); err != nil {
+			t.Fatal(err)
+		}
+		e.putPart(t, m, 1, bytes.Repeat([]byte{'x'}, int(m.chunkSize)))
+		got, err := os.ReadFile(aside)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatal("a part written during completion changed the file being completed")
+		}
+		if err := os.Rename(aside, staging); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.Complete(t.Context(), m.id, blobtest.OID(data), parts); err != nil {
+			t.Fatal(err)
+		}
+		e.wantLinked(t, data)
+		if left := e.stagingFiles(t); len(left) != 0 {
+			t.Errorf("staging files after completion: %v", left)
+		}
+	})
+}

@@ -24,19 +24,11 @@ func (s *Server) routeLFS(w http.ResponseWriter, r *http.Request, rr repoRoute) 
 		setRoute(r, "lfs.batch")
 		s.handleBatch(w, r, rr)
 	case len(rest) >= 1 && rest[0] == "locks":
-		// Wharf has no file locking; answer so git-lfs pushes without warnings.
+		// Wharf has no file locking. 501 tells git-lfs so: it then turns
+		// lock verification off quietly instead of suggesting to enable it.
 		setRoute(r, "lfs.locks")
 		if _, err := s.openRepo(r, rr.typ, rr.id, auth.AccessRead); err != nil {
 			s.lfsFail(w, r, err)
-			return
-		}
-		w.Header().Set("Content-Type", wire.LFSMediaType)
-		if len(rest) == 2 && rest[1] == "verify" {
-			writeLFSJSON(w, http.StatusOK, map[string]any{"ours": []any{}, "theirs": []any{}})
-			return
-		}
-		if r.Method == http.MethodGet {
-			writeLFSJSON(w, http.StatusOK, map[string]any{"locks": []any{}})
 			return
 		}
 		s.lfsFail(w, r, httpError(http.StatusNotImplemented, "", "file locking is not supported by this server"))

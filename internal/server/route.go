@@ -214,6 +214,8 @@ func (s *Server) routeWeb(w http.ResponseWriter, r *http.Request, segs []string)
 		setRoute(r, "resolve")
 		rev, rest := splitRevision(rr.rest)
 		s.handleResolve(w, r, rr, rev, strings.Join(rest, "/"))
+	case isGitRoute(rr):
+		s.routeGit(w, r, rr)
 	case rr.action == "info" && len(rr.rest) >= 2 && rr.rest[0] == "lfs":
 		s.routeLFS(w, r, rr)
 	default:

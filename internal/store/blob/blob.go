@@ -127,3 +127,19 @@ type Sweeper interface {
 	// use with every other method.
 	Sweep(ctx context.Context, olderThan time.Duration) (removed int, err error)
 }
+
+// ErrNotAdoptable is returned by [Adopter.Adopt] when the file cannot be
+// moved into the store (another filesystem, say); the file is untouched.
+var ErrNotAdoptable = errors.New("file cannot be adopted by the blob store")
+
+// Adopter is implemented by backends that can publish a file that is
+// already on their filesystem by renaming it, instead of copying its bytes
+// (blob/local). Only [Store.PutFile] calls it, after verifying the file.
+type Adopter interface {
+	// Adopt makes the file at path durable and publishes it under oid, the
+	// way [Staged.Commit] does; the file is gone afterwards. If oid exists
+	// already, the file is removed and Adopt returns nil. It returns an
+	// error wrapping ErrNotAdoptable, leaving the file in place, when the
+	// file cannot be moved into the store.
+	Adopt(ctx context.Context, oid, path string) error
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // Store is a content-addressed blob store: a [Backend] plus verify-on-write.
@@ -162,4 +163,46 @@ func (s *Store) Delete(ctx context.Context, oid string) error {
 // List calls fn for every stored object, as [Backend.List] does.
 func (s *Store) List(ctx context.Context, fn func(oid string, size int64) error) error {
 	return s.b.List(ctx, fn)
+}
+
+// PutFile stores the content of the file at path under oid. The caller owns
+// the file and guarantees that nobody writes to it any more. The file is
+// hashed in place and then, when the backend is an [Adopter] on the same
+// filesystem, renamed into the store, so its bytes are written once;
+// otherwise it is copied as by [Store.Put]. The checks and errors are those
+// of Put. On success the file may be gone (adopted) or still there (copied
+// or already stored): the caller removes it if it still exists.
+func (s *Store) PutFile(ctx context.Context, oid string, size int64, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", oid, err)
+	}
+	defer f.Close()
+	ad, ok := s.b.(Adopter)
+	if !ok {
+		return s.Put(ctx, oid, size, f)
+	}
+	if err := CheckOID(oid); err != nil {
+		return fmt.Errorf("put: %w", err)
+	}
+	if err := verify(ctx, oid, size, io.Discard, func(w io.Writer) error {
+		_, err := w.(io.ReaderFrom).ReadFrom(f)
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", oid, err)
+	}
+	err = ad.Adopt(ctx, oid, path)
+	if errors.Is(err, ErrNotAdoptable) {
+		if _, serr := f.Seek(0, io.SeekStart); serr != nil {
+			return fmt.Errorf("put %s: %w", oid, serr)
+		}
+		return s.Put(ctx, oid, size, f)
+	}
+	if err != nil {
+		return fmt.Errorf("put %s: %w", oid, err)
+	}
+	return nil
 }

@@ -248,7 +248,12 @@ func (t *staged) publish(oid string) error {
 	if err := t.f.Close(); err != nil {
 		return err
 	}
-	tmp, dst := t.f.Name(), t.s.path(oid)
+	return t.s.rename(t.f.Name(), oid)
+}
+
+// rename publishes the durable file tmp under oid.
+func (s *Store) rename(tmp, oid string) error {
+	dst := s.path(oid)
 	if _, err := os.Stat(dst); err == nil {
 		// Already stored (verified content, so equal): leave it untouched.
 		return os.Remove(tmp)
@@ -262,7 +267,7 @@ func (t *staged) publish(oid string) error {
 			return err
 		}
 		// New directories are durable only once their parents are synced.
-		for _, d := range []string{filepath.Dir(parent), t.s.objects} {
+		for _, d := range []string{filepath.Dir(parent), s.objects} {
 			if err := syncDir(d); err != nil {
 				return err
 			}
@@ -274,6 +279,44 @@ func (t *staged) publish(oid string) error {
 	}
 	return syncDir(parent)
 }
+
+// Adopt publishes a verified file under oid by renaming it into the store
+// (see [blob.Adopter]). A file on another filesystem is not adoptable.
+func (s *Store) Adopt(ctx context.Context, oid, path string) error {
+	if err := blob.CheckOID(oid); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	// The data must be on disk before the name is.
+	err = f.Sync()
+	f.Close()
+	if err != nil {
+		return err
+	}
+	// Rename within one filesystem only: first into this store's temp
+	// folder, which tells a cross-device move apart from other failures
+	// without touching the published namespace.
+	tmp := filepath.Join(s.tmp, tmpPrefix+"adopt-"+filepath.Base(path))
+	if err := os.Rename(path, tmp); err != nil {
+		if errors.Is(err, syscall.EXDEV) {
+			return fmt.Errorf("%s: %w", path, blob.ErrNotAdoptable)
+		}
+		return err
+	}
+	if err := s.rename(tmp, oid); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("adopt blob %s: %w", oid, err)
+	}
+	return nil
+}
+
+var _ blob.Adopter = (*Store)(nil)
 
 // Abort closes and removes the temp file, unless Commit already did.
 func (t *staged) Abort() error {
