@@ -12,7 +12,7 @@
 # stop the server. Exit status: 0 iff no scenario failed.
 #
 # Environment knobs (all optional):
-#   WHARF_COMPAT_CLIENTS  space-separated subset of: hf036 hf1 hf2 js js-noxet go
+#   WHARF_COMPAT_CLIENTS  space-separated subset of: hf036 hf1 hf2 js js-noxet go git
 #   WHARF_COMPAT_ONLY     comma-separated scenario names to run (default: all)
 #   WHARF_COMPAT_KEEP=1   keep the temp dir (server log, data, client logs)
 #   WHARF_COMPAT_PYTHON   python used to create the venvs (default: python3)
@@ -23,7 +23,8 @@
 #
 # Suites write JSON lines {"client","scenario","status","detail","seconds"}
 # to $WHARF_COMPAT_RESULTS; compat/report.py turns them into the table.
-# compat/go/run.sh, when it exists, is run the same way (see compat/README.md).
+# compat/go/run.sh and compat/git/run.sh are run the same way (see
+# compat/README.md).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -40,7 +41,7 @@ if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
 	export PATH="/usr/local/go/bin:$PATH"
 fi
 
-CLIENTS=${WHARF_COMPAT_CLIENTS:-"hf036 hf1 hf2 js js-noxet go"}
+CLIENTS=${WHARF_COMPAT_CLIENTS:-"hf036 hf1 hf2 js js-noxet go git"}
 want() { case " $CLIENTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wharf-compat.XXXXXX")
@@ -74,6 +75,11 @@ PYTHON=${WHARF_COMPAT_PYTHON:-python3}
 need_pkgs=()
 command -v go >/dev/null 2>&1 || { log "ERROR: go is not on PATH"; exit 1; }
 command -v "$PYTHON" >/dev/null 2>&1 || need_pkgs+=(python3 python3-venv python3-pip)
+# git rows: the git column, and hf036's Repository (git_repository)
+if want git || want hf036 || want go; then
+	command -v git >/dev/null 2>&1 || need_pkgs+=(git)
+	command -v git-lfs >/dev/null 2>&1 || need_pkgs+=(git-lfs)
+fi
 if want js || want js-noxet; then
 	command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs)
 	command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
@@ -127,6 +133,8 @@ else
 	log "building wharf"
 	go build -o "$TMP/wharf" ./cmd/wharf
 fi
+# The Python scenarios run the wharf CLI too (cross-tool scenarios).
+export WHARF_BIN="$TMP/wharf"
 
 # --- client environments ----------------------------------------------------
 for c in hf036 hf1 hf2; do
@@ -256,13 +264,16 @@ if want js-noxet; then
 	client_env js-noxet
 	run_suite js-noxet "${CLIENT_ENV[@]}" WHARF_COMPAT_USE_XET=false node "$COMPAT/js/scenarios.mjs"
 fi
-# The Go SDK suite is owned by whoever writes compat/go/: same env contract.
-if want go && [ -f "$COMPAT/go/run.sh" ]; then
-	client_env go
-	# keep the machine's Go caches (HOME is a temp dir for the client)
-	run_suite go "${CLIENT_ENV[@]}" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)" \
-		GOPATH="$(go env GOPATH)" WHARF_REPO_ROOT="$ROOT" bash "$COMPAT/go/run.sh"
-fi
+# The Go suites (compat/go/run.sh: hub SDK + wharf CLI; compat/git/run.sh:
+# git and git-lfs) get the same env contract, the machine's Go caches (HOME
+# is a temp dir for the client) and the wharf binary under test.
+for c in go git; do
+	want "$c" && [ -f "$COMPAT/$c/run.sh" ] || continue
+	client_env "$c"
+	run_suite "$c" "${CLIENT_ENV[@]}" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)" \
+		GOPATH="$(go env GOPATH)" WHARF_REPO_ROOT="$ROOT" WHARF_COMPAT_WHARF_BIN="$TMP/wharf" \
+		bash "$COMPAT/$c/run.sh"
+done
 
 # --- report -----------------------------------------------------------------
 rc=0

@@ -33,6 +33,10 @@ type Error struct {
 	RequestID  string // X-Request-Id (or X-Amzn-Trace-Id), for the server logs
 	Method     string // method of the failed request
 	URL        string // without query string
+
+	// bodyURL is the "url" of the body: a 409 of repo creation names the
+	// existing repo there, with its canonical casing.
+	bodyURL string
 }
 
 // Error formats the status, the X-Error-Code, the message and the request.
@@ -105,6 +109,12 @@ func errorFromResponse(resp *http.Response) *Error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if e.Message == "" {
 		e.Message = bodyMessage(body, resp.Header.Get("Content-Type"))
+	}
+	var withURL struct {
+		URL string `json:"url"`
+	}
+	if json.Unmarshal(body, &withURL) == nil {
+		e.bodyURL = withURL.URL
 	}
 	return e
 }

@@ -155,6 +155,9 @@ func (c *Client) CreateRepo(ctx context.Context, r Repo, opts *CreateRepoOptions
 	if err != nil {
 		var he *Error
 		if o.ExistOK && errors.As(err, &he) && he.StatusCode == http.StatusConflict {
+			if he.bodyURL != "" {
+				return he.bodyURL, nil
+			}
 			return c.URL(r), nil
 		}
 		if o.ExistOK && errors.As(err, &he) && (he.StatusCode == http.StatusForbidden || he.StatusCode == http.StatusUnauthorized) {

@@ -42,6 +42,12 @@ type UploadFolderOptions struct {
 	// relative to PathInRepo matches, in the same commit. The repo root's
 	// .gitattributes is never deleted, nor a file being uploaded.
 	DeletePatterns []string
+	// MultiCommits uploads in several commits to a pull request, merged at
+	// the end unless CreatePR (see CreateCommitsOnPR); an interrupted
+	// upload resumes in the same pull request. Main branch only.
+	MultiCommits bool
+	// MultiCommitsVerbose prints the progress of the steps on stderr.
+	MultiCommitsVerbose bool
 }
 
 // DefaultIgnorePatterns are always added to IgnorePatterns.
@@ -60,6 +66,9 @@ func (c *Client) UploadFolder(ctx context.Context, r Repo, folder string, opts *
 	}
 	if o.Message == "" {
 		o.Message = "Upload folder using huggingface_hub"
+	}
+	if o.MultiCommits {
+		return c.uploadFolderMulti(ctx, r, folder, &o)
 	}
 	ops, err := c.FolderOperations(ctx, r, folder, &o)
 	if err != nil {

@@ -25,6 +25,10 @@ Usage:
   wharf upload REPO_ID [LOCAL_PATH] [PATH_IN_REPO] [--repo-type T] [--revision REV]
                [--private] [--include PAT]... [--exclude PAT]... [--delete PAT]...
                [--commit-message MSG] [--commit-description DESC] [--create-pr] [--quiet]
+               [--every MINUTES]
+  wharf upload-large-folder REPO_ID LOCAL_PATH --repo-type T [--revision REV] [--private]
+               [--include PAT]... [--exclude PAT]... [--path-in-repo P] [--num-workers N]
+               [--no-report] [--report-every DUR] [--dry-run]
   wharf download REPO_ID [FILE]... [--repo-type T] [--revision REV] [--local-dir DIR]
                  [--include PAT]... [--exclude PAT]... [--quiet]
   wharf repo create REPO_ID [--repo-type T] [--private] [--exist-ok] [--space-sdk SDK]
@@ -87,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdAdmin(ctx, args[1:], stdout, stderr)
 	case "upload":
 		return cmdUpload(ctx, args[1:], stdout, stderr)
+	case "upload-large-folder":
+		return cmdUploadLargeFolder(ctx, args[1:], stdout, stderr)
 	case "download":
 		return cmdDownload(ctx, args[1:], stdout, stderr)
 	case "repo":

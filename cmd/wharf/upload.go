@@ -42,7 +42,7 @@ func cmdUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	description := fs.String("commit-description", "", "commit description")
 	createPR := fs.Bool("create-pr", false, "open a pull request against --revision instead of committing to it")
 	var every float64
-	fs.Func("every", "commit every N minutes (scheduled commits: not supported yet)", func(s string) error {
+	fs.Func("every", "push the changes every N minutes until interrupted (scheduled commits; append-only data)", func(s string) error {
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil || !(v > 0) {
 			return errors.New("must be a number of minutes > 0")
@@ -63,9 +63,6 @@ func cmdUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	r, err := rf.repo(pos[0])
 	if err != nil {
 		return err
-	}
-	if every > 0 {
-		return errors.New("upload: --every: scheduled commits are not supported yet; run 'wharf upload' from cron or a loop instead")
 	}
 	p, err := inferUploadPaths(pos[0], pos[1:], include)
 	if err != nil {
@@ -89,6 +86,9 @@ func cmdUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				fmt.Fprintf(stderr, "warning: ignoring %s since a single file is uploaded\n", f.name)
 			}
 		}
+	}
+	if every > 0 {
+		return uploadEvery(ctx, &cf, r, p, fi.IsDir(), exclude, del, private.v, rf.revision, every, quiet, stdout, stderr)
 	}
 
 	c, err := cf.client()

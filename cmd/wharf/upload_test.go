@@ -126,7 +126,7 @@ func TestUploadUsageErrors(t *testing.T) {
 		}
 		res.fails(t, 2, tc.msg)
 	}
-	as(t, h, h.Alice, "upload", "alice/m", f, "--every", "5").fails(t, 1, "--every: scheduled commits are not supported yet")
+	// --every is tested in upload_every_test.go.
 	// -h is not an error.
 	res := wharf(t, "upload", "-h").ok(t)
 	if !strings.HasPrefix(res.stdout, "Usage: wharf upload REPO_ID") || !strings.Contains(res.stdout, "--create-pr") || res.stderr != "" {

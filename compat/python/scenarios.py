@@ -1177,6 +1177,82 @@ def upload_large_folder():
     check(all(t == "Add files using upload-large-folder tool" for t in commit_titles(r)[:-1]), "commit titles")
 
 
+def _killed_after(cmd, seconds, env=None):
+    """Run cmd and SIGKILL it after `seconds` unless it ended before."""
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        p.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    return p.returncode
+
+
+def _committed_once(r):
+    """Fail if a commit of main leaves the tree unchanged (a file committed twice)."""
+    prev = {}
+    for c in reversed(api.list_repo_commits(r)):
+        cur = {e.path: e.blob_id for e in api.list_repo_tree(r, revision=c.commit_id, recursive=True)
+               if hasattr(e, "blob_id")}
+        check(cur != prev, "commit %s (%s) changes nothing", c.commit_id, c.title)
+        prev = cur
+
+
+@scenario
+def upload_large_folder_cross_tool():
+    """An upload_large_folder started by one tool and finished by the other: both read and write
+    <folder>/.cache/huggingface/upload/*.metadata in the same format."""
+    if not hasattr(HfApi, "upload_large_folder"):
+        raise Skip(f"huggingface_hub {VERSION} removed upload_large_folder")
+    wharf = os.environ.get("WHARF_BIN")
+    if not wharf:
+        raise Skip("WHARF_BIN (the wharf binary) is not set")
+    py_env = dict(os.environ, HF_TOKEN=ALICE)
+    import warnings
+
+    for first in ("python", "wharf"):
+        r = rid(f"xlarge-{first}")
+        folder = tmpdir(f"xlarge-{first}")
+        files = {f"part-{i % 5}/f{i:03d}.txt": f"text {i} {first}\n".encode() for i in range(300)}
+        files.update({f"shards/s{i}.bin": rand(300_000 + i, f"xl-{first}-{i}") for i in range(3)})
+        write(folder, files)
+        wharf_cmd = [wharf, "upload-large-folder", r, str(folder), "--repo-type", "model", "--no-report",
+                     "--endpoint", E, "--token", ALICE]
+        py_code = (
+            "import sys, warnings; warnings.simplefilter('ignore'); from huggingface_hub import HfApi; "
+            f"HfApi(endpoint={E!r}, token={ALICE!r}).upload_large_folder(repo_id={r!r}, folder_path={str(folder)!r}, "
+            "repo_type='model', print_report=False, num_workers=2)"
+        )
+        # 1. The first tool uploads part of the folder, then is killed in the middle of the rest.
+        if first == "python":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                api.upload_large_folder(repo_id=r, folder_path=folder, repo_type="model", print_report=False,
+                                        num_workers=2, allow_patterns=["part-0/*", "shards/s0.bin"])
+            _killed_after([sys.executable, "-c", py_code], 4.0, env=py_env)
+        else:
+            p = subprocess.run(wharf_cmd + ["--include", "part-0/*", "--include", "shards/s0.bin"],
+                               capture_output=True, text=True, timeout=300)
+            check(p.returncode == 0, "wharf upload-large-folder (part): %s", p.stderr[-800:])
+            _killed_after(wharf_cmd, 0.3)
+        meta = folder / ".cache/huggingface/upload/part-0/f000.txt.metadata"
+        check(meta.exists(), "no metadata left by %s", first)
+        lines = meta.read_text().split("\n")
+        check(len(lines) >= 8 and lines[-2] == "1", "metadata of a committed file: %r", meta.read_text())
+        # 2. The other tool finishes.
+        if first == "python":
+            p = subprocess.run(wharf_cmd, capture_output=True, text=True, timeout=300)
+            check(p.returncode == 0, "wharf upload-large-folder (finish): %s", p.stderr[-800:])
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                api.upload_large_folder(repo_id=r, folder_path=folder, repo_type="model", print_report=False,
+                                        num_workers=2)
+        assert_remote(r, files)
+        if first == "python":
+            _committed_once(r)  # wharf re-checks what the Hub has before committing again
+
+
 @scenario
 def pagination():
     """Listings longer than one server page (Link: rel="next")."""
@@ -1255,6 +1331,165 @@ def hf_file_system():
         r, {"data/a.csv": b"x,y\n1,2\n", "blob.bin": big, "written/new.txt": b"written through fsspec\n"},
         repo_type="dataset",
     )
+
+
+@scenario
+def git_repository():
+    """The upload guide's legacy git workflow: Repository (git + git-lfs) against wharf's smart HTTP.
+
+    Each push keeps its LFS objects all above or all below the repo's multipart threshold:
+    a push mixing both is git_lfs_largefiles_mixed.
+    """
+    try:
+        from huggingface_hub import Repository
+    except ImportError:
+        raise Skip(f"huggingface_hub {VERSION} removed Repository (the git-based workflow)") from None
+    for b in ("git", "git-lfs"):
+        check(shutil.which(b), "%s is not installed", b)
+    import huggingface_hub.repository as hf_repository
+
+    # Repository follows git-lfs progress with a thread that polls every 1-2 s and is
+    # joined after each clone/push (~2 s each); the progress bars are not what is
+    # tested here, so leave them out (errors still propagate).
+    orig_progress = hf_repository._lfs_log_progress
+    hf_repository._lfs_log_progress = contextlib.nullcontext
+    try:
+        _git_repository(Repository)
+    finally:
+        hf_repository._lfs_log_progress = orig_progress
+
+
+def _git_repository(Repository):
+    import warnings
+
+    r = rid("git-repository")
+    # A small multipart threshold: LFS objects above it go through the client's own
+    # custom transfer agent (hf lfs-multipart-upload), which Repository always sets up.
+    raw_create_repo(r, lfsmultipartthresh=THRESH)
+    api.upload_file(path_or_fileobj=b"# from the API\n", path_in_repo="README.md", repo_id=r)
+    local = tmpdir("gitrepo") / "clone"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Repository is deprecated
+        repo = Repository(
+            local_dir=str(local), clone_from=f"{E}/{r}", token=ALICE,
+            git_user="Alice Compat", git_email="alice@example.com",
+        )
+    eq((local / "README.md").read_bytes(), b"# from the API\n", "cloned README.md")
+    eq(repo.git_head_hash(), api.repo_info(r).sha, "cloned head")
+    files = {
+        "README.md": b"# from the API\n",
+        "config.json": b'{"a": 1}\n',
+        "model.bin": rand(3 * THRESH + 5, "gitrepo-bin"),  # *.bin: LFS by the Hub's .gitattributes
+        "big.txt": b"".join(b"line %d of a large text file\n" % i for i in range(400_000)),  # > 10 MB: auto-tracked
+    }
+    check(len(files["big.txt"]) > 10 * 1024 * 1024, "big.txt is only %d bytes", len(files["big.txt"]))
+    write(local, files)
+    repo.push_to_hub(commit_message="push from Repository")
+    eq(commit_titles(r)[0], "push from Repository", "title of the pushed commit")
+    eq(api.repo_info(r).sha, repo.git_head_hash(), "head after push_to_hub")
+    assert_remote(r, files)
+    for p in ("model.bin", "big.txt"):
+        _lfs_tree_check(r, p, files[p])
+    # an API commit, then git_pull
+    api.upload_file(path_or_fileobj=b"from the API\n", path_in_repo="api.txt", repo_id=r)
+    repo.git_pull()
+    eq((local / "api.txt").read_bytes(), b"from the API\n", "api.txt after git_pull")
+    files["api.txt"] = b"from the API\n"
+    # the commit() context manager (pull, edit, add, commit, push); a binary file
+    # below the threshold is auto-tracked with git-lfs and sent with the basic transfer
+    cwd = os.getcwd()
+    small = rand(200_000, "gitrepo-weights")
+    try:
+        with repo.commit(commit_message="commit context"):
+            Path("ctx.txt").write_bytes(b"written in commit()\n")
+            Path("small.weights").write_bytes(small)
+    finally:
+        os.chdir(cwd)
+    files["ctx.txt"] = b"written in commit()\n"
+    files["small.weights"] = small
+    eq(commit_titles(r)[0], "commit context", "title of the commit() commit")
+    _lfs_tree_check(r, "small.weights", small)
+    # a non-blocking push, tracked in the command queue
+    (local / "async.txt").write_bytes(b"async\n")
+    _, cmd = repo.push_to_hub(commit_message="async push", blocking=False)
+    repo.wait_for_commands()
+    eq((cmd.status, cmd.is_done, cmd.failed), (0, True, False), "status of the non-blocking push")
+    files["async.txt"] = b"async\n"
+    assert_remote(r, files)
+
+
+_GIT_HELPER = '!f() { test "$1" = get || exit 0; echo username=alice; echo "password=$WHARF_COMPAT_GIT_TOKEN"; }; f'
+
+
+def _git_env() -> dict:
+    """Environment of git commands: a fresh HOME with an identity, a credential helper
+    giving alice's token from the environment (never in the URL), and git-lfs set up."""
+    for b in ("git", "git-lfs"):
+        check(shutil.which(b), "%s is not installed", b)
+    home = tmpdir("githome")
+    env = dict(os.environ, HOME=str(home), GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0", LC_ALL="C",
+               WHARF_COMPAT_GIT_TOKEN=ALICE)
+    for k, v in (("user.name", "Alice Compat"), ("user.email", "alice@example.com"),
+                 ("init.defaultBranch", "main"), ("credential.helper", _GIT_HELPER)):
+        _git(env, home, "config", "--global", k, v)
+    _git(env, home, "lfs", "install")
+    return env
+
+
+def _git(env, cwd, *args, ok=True):
+    p = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    if ok:
+        check(p.returncode == 0, "git %s: exit %s: %s", " ".join(args), p.returncode, (p.stderr or p.stdout)[-800:])
+    return p
+
+
+def _largefiles_clone(name):
+    """A repo with a 1 MiB multipart threshold, cloned, with `hf lfs-enable-largefiles`."""
+    hf = Path(sys.executable).parent / "hf"
+    check(hf.exists(), "no hf CLI next to %s", sys.executable)
+    env = _git_env()
+    r = rid(name)
+    raw_create_repo(r, lfsmultipartthresh=THRESH)
+    local = tmpdir("largefiles") / "clone"
+    _git(env, local.parent, "clone", f"{E}/{r}", str(local))
+    _git(env, local, "lfs", "install")
+    p = subprocess.run([str(hf), "lfs-enable-largefiles", str(local)], env=env, capture_output=True, text=True,
+                       timeout=60)
+    check(p.returncode == 0, "hf lfs-enable-largefiles: exit %s: %s", p.returncode, (p.stderr or p.stdout)[-800:])
+    eq(_git(env, local, "config", "lfs.customtransfer.multipart.path").stdout.strip(), "hf", "agent path")
+    return r, env, local
+
+
+def _push_files(r, env, local, files, message):
+    write(local, files)
+    _git(env, local, "add", "-A")
+    _git(env, local, "commit", "-q", "-m", message)
+    p = _git(env, local, "push", "origin", "main", ok=False)
+    check(p.returncode == 0, "git push through hf lfs-multipart-upload: exit %s: %s", p.returncode, p.stderr[-800:])
+    eq(api.repo_info(r).sha, _git(env, local, "rev-parse", "HEAD").stdout.strip(), "head after the push")
+
+
+@scenario
+def git_lfs_largefiles():
+    """PROTOCOL.md 9.1: git push of an LFS file above the multipart threshold through the
+    client's custom transfer agent (`hf lfs-enable-largefiles`, then `hf lfs-multipart-upload`)."""
+    r, env, local = _largefiles_clone("largefiles")
+    files = {"big.bin": rand(3 * THRESH + 7, "largefiles-big")}
+    _push_files(r, env, local, files, "large file")
+    assert_remote(r, files)
+    _lfs_tree_check(r, "big.bin", files["big.bin"])
+
+
+@scenario
+def git_lfs_largefiles_mixed():
+    """One git push with LFS objects above and below the threshold: git-lfs sends every
+    object of a batch answered with transfer "multipart" to the agent."""
+    r, env, local = _largefiles_clone("largefiles-mixed")
+    files = {"big.bin": rand(2 * THRESH + 9, "mixed-big"), "small.bin": rand(100_000, "mixed-small")}
+    _push_files(r, env, local, files, "large and small files")
+    assert_remote(r, files)
+    _lfs_tree_check(r, "big.bin", files["big.bin"])
+    _lfs_tree_check(r, "small.bin", files["small.bin"])
 
 
 # --------------------------------------------------------------------------

@@ -220,6 +220,22 @@ type Links struct {
 // Batch answers a batch request for repo r.
 func (s *Service) Batch(ctx context.Context, r *repo.Repo, req *wire.BatchRequest, links Links) (*wire.BatchResponse, error) {
 	resp := &wire.BatchResponse{Transfer: "basic", HashAlgo: "sha256", Objects: make([]wire.BatchObject, 0, len(req.Objects))}
+	// The transfer is chosen for the whole batch: git-lfs hands every
+	// object of a "multipart" answer to its custom agent, and
+	// huggingface_hub's agent needs chunk_size on each of them. So once one
+	// object needs multipart, every object to upload gets a multipart action
+	// (one part for small ones), which all clients handle.
+	multipart := false
+	if req.Operation == "upload" && req.OffersTransfer("multipart") {
+		for _, o := range req.Objects {
+			if o.Size >= s.threshold(r) {
+				multipart = true
+			}
+		}
+	}
+	if multipart {
+		resp.Transfer = "multipart"
+	}
 	for _, o := range req.Objects {
 		out := wire.BatchObject{OID: o.OID, Size: o.Size}
 		oid, err := wire.ParseOID(o.OID)
@@ -233,12 +249,8 @@ func (s *Service) Batch(ctx context.Context, r *repo.Repo, req *wire.BatchReques
 				return nil, err
 			}
 		default:
-			multipart, err := s.uploadAction(ctx, r, req, string(oid), o.Size, &out, links)
-			if err != nil {
+			if err := s.uploadAction(ctx, r, multipart, string(oid), o.Size, &out, links); err != nil {
 				return nil, err
-			}
-			if multipart {
-				resp.Transfer = "multipart"
 			}
 		}
 		resp.Objects = append(resp.Objects, out)
@@ -272,18 +284,21 @@ func (s *Service) present(ctx context.Context, repoKey int64, oid string, size i
 	return s.cfg.Blobs.Exists(ctx, oid)
 }
 
-func (s *Service) uploadAction(ctx context.Context, r *repo.Repo, req *wire.BatchRequest, oid string, size int64, out *wire.BatchObject, links Links) (bool, error) {
+// uploadAction fills the actions of one object to upload: none if it is
+// already stored and linked, multipart when the batch is multipart, else
+// a signed PUT and a verify.
+func (s *Service) uploadAction(ctx context.Context, r *repo.Repo, multipart bool, oid string, size int64, out *wire.BatchObject, links Links) error {
 	if ok, err := s.present(ctx, r.Key, oid, size); err != nil {
-		return false, err
+		return err
 	} else if ok {
-		return false, nil // already here: no actions
+		return nil // already here: no actions
 	}
-	if size >= s.threshold(r) && req.OffersTransfer("multipart") {
-		return true, s.multipartAction(ctx, r, oid, size, out, links)
+	if multipart {
+		return s.multipartAction(ctx, r, oid, size, out, links)
 	}
 	if size > MaxBasicSize {
 		out.Error = &wire.BatchError{Code: 422, Message: fmt.Sprintf("Object %s is larger than 5GB and needs the multipart transfer: run `wharf lfs-enable-largefiles .` (or `huggingface-cli lfs-enable-largefiles .`) in your clone and push again", oid)}
-		return false, nil
+		return nil
 	}
 	exp := s.cfg.Now().Add(s.cfg.UploadTTL)
 	up := fmt.Sprintf("/lfs-upload/%d/%s/%d", r.Key, oid, size)
@@ -292,7 +307,7 @@ func (s *Service) uploadAction(ctx context.Context, r *repo.Repo, req *wire.Batc
 		"upload": {Href: links.Base + up + "?" + s.Sign("PUT", up, exp), ExpiresIn: int64(s.cfg.UploadTTL / time.Second)},
 		"verify": {Href: links.Base + vp + "?" + s.Sign("POST", vp, exp), ExpiresIn: int64(s.cfg.UploadTTL / time.Second)},
 	}
-	return false, nil
+	return nil
 }
 
 // upload is a multipart upload session.

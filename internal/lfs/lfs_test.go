@@ -334,7 +334,20 @@ func TestBatchUploadActions(t *testing.T) {
 		if resp.Transfer != "multipart" {
 			t.Errorf("transfer %q, want multipart", resp.Transfer)
 		}
-		o := resp.Objects[0]
+		// The transfer holds for the whole batch (git-lfs hands every object
+		// of a multipart answer to its agent): the small object gets one part.
+		if sm := parseMultipart(t, resp.Objects[0]); !slices.Equal(sm.numbers(), []int{1}) {
+			t.Errorf("small object in a multipart batch: parts %v, want [1]", sm.numbers())
+		}
+		// Alone, the small object gets a basic upload and a verify.
+		alone, err := e.svc.Batch(t.Context(), e.repo, uploadRequest(pythonTransfers, objs[0]), links)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if alone.Transfer != "basic" {
+			t.Errorf("small object alone: transfer %q, want basic", alone.Transfer)
+		}
+		o := alone.Objects[0]
 		if o.Actions["upload"] == nil || o.Actions["upload"].Header["chunk_size"] != "" || o.Actions["verify"] == nil {
 			t.Errorf("small object: actions %+v, want basic upload and verify", o.Actions)
 		}

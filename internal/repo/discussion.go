@@ -178,6 +178,45 @@ func (e *Engine) Comment(ctx context.Context, r *Repo, num int64, author, text s
 	return e.lastEvent(ctx, r, num)
 }
 
+// EditComment replaces the text of comment eventID of discussion num,
+// marking it edited, and returns the updated event.
+func (e *Engine) EditComment(ctx context.Context, r *Repo, num, eventID int64, text string) (*Event, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, errorf(wire.ErrInvalid, "a comment must not be empty")
+	}
+	var typ, data string
+	err := e.db.QueryRowContext(ctx, `SELECT type, data FROM discussion_events WHERE repo_id = $1 AND num = $2 AND id = $3`, r.Key, num, eventID).Scan(&typ, &data)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && typ != "comment") {
+		return nil, errorf(ErrDiscussionNotFound, "Comment not found in discussion #%d", num)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal([]byte(data), &m); err != nil {
+		return nil, err
+	}
+	edits, _ := m["numEdits"].(float64)
+	m["raw"], m["edited"], m["numEdits"] = text, true, edits+1
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.db.ExecContext(ctx, `UPDATE discussion_events SET data = $1 WHERE repo_id = $2 AND num = $3 AND id = $4`, string(b), r.Key, num, eventID); err != nil {
+		return nil, err
+	}
+	_, evs, err := e.GetDiscussion(ctx, r, num)
+	if err != nil {
+		return nil, err
+	}
+	for i := range evs {
+		if evs[i].ID == eventID {
+			return &evs[i], nil
+		}
+	}
+	return nil, errorf(ErrDiscussionNotFound, "Comment not found in discussion #%d", num)
+}
+
 func (e *Engine) lastEvent(ctx context.Context, r *Repo, num int64) (*Event, error) {
 	_, evs, err := e.GetDiscussion(ctx, r, num)
 	if err != nil {

@@ -17,7 +17,9 @@ func eventJSON(ev repo.Event) map[string]any {
 	}
 	if ev.Type == "comment" {
 		raw, _ := ev.Data["raw"].(string)
-		data = map[string]any{"edited": false, "hidden": false, "latest": map[string]any{"raw": raw, "html": htmlEscape(raw), "updatedAt": wire.FormatTime(ev.CreatedAt)}, "numEdits": 0}
+		edited, _ := ev.Data["edited"].(bool)
+		numEdits, _ := ev.Data["numEdits"].(float64)
+		data = map[string]any{"edited": edited, "hidden": false, "latest": map[string]any{"raw": raw, "html": htmlEscape(raw), "updatedAt": wire.FormatTime(ev.CreatedAt)}, "numEdits": int(numEdits)}
 	}
 	return map[string]any{
 		"id": hexID(ev.ID), "type": ev.Type, "createdAt": wire.FormatTime(ev.CreatedAt),
@@ -173,9 +175,14 @@ func (s *Server) handleDiscussion(w http.ResponseWriter, r *http.Request, rr rep
 		Comment string `json:"comment"`
 		Title   string `json:"title"`
 		Status  string `json:"status"`
+		Content string `json:"content"` // comment/{id}/edit
 	}
 	if err := readJSON(w, r, &req); err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if id, ok := strings.CutPrefix(action, "comment/"); ok && strings.HasSuffix(id, "/edit") {
+		s.editComment(w, r, rp, num, strings.TrimSuffix(id, "/edit"), ident.User.Name, req.Content)
 		return
 	}
 	switch action {
@@ -226,4 +233,31 @@ func (s *Server) handleDiscussion(w http.ResponseWriter, r *http.Request, rr rep
 	default:
 		s.notFound(w, r)
 	}
+}
+
+// editComment serves POST .../discussions/{num}/comment/{id}/edit: only
+// the comment's author may edit it.
+func (s *Server) editComment(w http.ResponseWriter, r *http.Request, rp *repo.Repo, num int64, hexID, user, content string) {
+	id, err := strconv.ParseInt(hexID, 16, 64)
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	_, evs, err := s.engine.GetDiscussion(r.Context(), rp, num)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, ev := range evs {
+		if ev.ID == id && ev.Type == "comment" && !strings.EqualFold(ev.Author, user) {
+			s.fail(w, r, httpError(http.StatusForbidden, "", "Only the author of a comment may edit it"))
+			return
+		}
+	}
+	ev, err := s.engine.EditComment(r.Context(), rp, num, id, content)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"updatedComment": eventJSON(*ev)})
 }
