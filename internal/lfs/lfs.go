@@ -662,16 +662,6 @@ func (s *Service) dropUpload(ctx context.Context, id string) error {
 	return err
 }
 
-// UploadRepo returns the repo key of an upload (for completion of an upload
-// that another request already finished).
-func (s *Service) UploadRepo(ctx context.Context, id string) (int64, string, error) {
-	u, err := s.getUpload(ctx, id)
-	if err != nil {
-		return 0, "", err
-	}
-	return u.RepoKey, u.OID, nil
-}
-
 // Sweep removes expired multipart uploads with their staged data, and
 // staging files that no upload owns.
 func (s *Service) Sweep(ctx context.Context) (int, error) {

@@ -3,13 +3,11 @@ package server
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -707,6 +705,3 @@ func (s *Server) handleSuperSquash(w http.ResponseWriter, r *http.Request, rr re
 // copyBody drains and discards a request body (so keep-alive works after
 // an early error).
 func copyBody(r *http.Request) { io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20)) }
-
-var _ = json.Marshal
-var _ = url.PathEscape
