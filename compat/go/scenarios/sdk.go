@@ -2,6 +2,7 @@ package main
 
 // The "go" column: the rows of compat/python/scenarios.py through the hub
 // SDK (and the wharf CLI for cli_upload and the CLI parts of the download
+// rows; continuous.go has the pull request, scheduler and large-folder
 // rows). Every upload is downloaded back and compared byte for byte.
 
 import (
@@ -44,17 +45,17 @@ func init() {
 	reg("go", "listing", listing)
 	reg("go", "errors", errorsScenario)
 	reg("go", "repo_id_case", repoIDCase)
+	reg("go", "pr_merge", prMerge) // continuous.go
 	reg("go", "super_squash", superSquash)
+	reg("go", "commit_scheduler", commitScheduler)      // continuous.go
+	reg("go", "upload_large_folder", uploadLargeFolder) // continuous.go
 	reg("go", "pagination", pagination)
 	reg("go", "git_repository", goGitRepository)
 	// Python rows the SDK has no counterpart for: reported as skips so the
 	// table says why the cell is empty.
 	for _, s := range [][2]string{
-		{"repo_admin", "hub has no update_repo_settings / move_repo"},
-		{"pr_merge", "hub has no discussions API (comment, merge)"},
-		{"commit_scheduler", "not covered by the go column yet (hub/scheduler.go is uncommitted work in progress)"},
-		{"upload_large_folder", "not covered by the go column yet (hub/largefolder.go is uncommitted work in progress)"},
-		{"tree_expand", "hub's ListTreeOptions has no expand (lastCommit)"},
+		{"repo_admin", "hub has no UpdateRepoSettings (private, gated) or MoveRepo (only DeleteRepo)"},
+		{"tree_expand", "hub's ListTreeOptions has no Expand (lastCommit) and hub has no paths-info call"},
 		{"hf_file_system", "fsspec (HfFileSystem) is Python only"},
 	} {
 		reg("go", s[0], func() { skip("%s", s[1]) })
