@@ -406,7 +406,7 @@ func (c *Client) commitLines(ctx context.Context, r Repo, ops []Operation, o *Co
 				}
 			}
 			for rv, paths := range bySrcRev {
-				ents, err := c.pathsInfo(ctx, r, rv, paths)
+				ents, err := c.pathsInfo(ctx, r, rv, paths, false)
 				if err != nil {
 					copyErr = err
 					return

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -193,6 +194,55 @@ func (c *Client) DeleteRepo(ctx context.Context, r Repo, opts *DeleteRepoOptions
 	return err
 }
 
+// RepoSettings configures UpdateRepoSettings. Nil fields are left as they
+// are; at least one must be set.
+type RepoSettings struct {
+	// Private makes the repo private (true) or public (false).
+	Private *bool
+	// Gated sets access requests: "auto" (approved at once), "manual"
+	// (approved by the owners) or "" (not gated).
+	Gated *string
+}
+
+// UpdateRepoSettings changes a repo's visibility and access requests.
+func (c *Client) UpdateRepoSettings(ctx context.Context, r Repo, opts *RepoSettings) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	body := map[string]any{}
+	if opts != nil && opts.Private != nil {
+		body["private"] = *opts.Private
+	}
+	if opts != nil && opts.Gated != nil {
+		switch g := *opts.Gated; g {
+		case "":
+			body["gated"] = false
+		case "auto", "manual":
+			body["gated"] = g
+		default:
+			return fmt.Errorf("hub: invalid gated mode %q: use \"auto\", \"manual\" or \"\"", g)
+		}
+	}
+	if len(body) == 0 {
+		return errors.New("hub: UpdateRepoSettings: no setting to change")
+	}
+	return c.sendJSON(ctx, http.MethodPut, c.endpoint+r.apiPath()+"/settings", body, nil, true)
+}
+
+// MoveRepo renames a repo, possibly into another namespace: afterwards it
+// is reachable as toID ("namespace/name", same type) and no longer as
+// from.ID.
+func (c *Client) MoveRepo(ctx context.Context, from Repo, toID string) error {
+	if err := from.check(); err != nil {
+		return err
+	}
+	if err := (Repo{ID: toID, Type: from.Type}).check(); err != nil {
+		return err
+	}
+	body := map[string]any{"fromRepo": from.ID, "toRepo": toID, "type": string(from.typ())}
+	return c.sendJSON(ctx, http.MethodPost, c.apiURL("/api/repos/move"), body, nil, false)
+}
+
 // Sibling is a file of a repo as RepoInfo lists it.
 type Sibling struct {
 	Path   string `json:"rfilename"`        // path in the repo
@@ -255,6 +305,13 @@ type LFSInfo struct {
 	PointerSize int64  `json:"pointerSize"` // size of the git-lfs pointer file
 }
 
+// LastCommit is the last commit that changed a tree entry.
+type LastCommit struct {
+	ID    string    `json:"id"`    // commit id
+	Title string    `json:"title"` // first line of the message
+	Date  time.Time `json:"date"`  // commit date
+}
+
 // TreeEntry is a file or folder of a repo.
 type TreeEntry struct {
 	Type string   `json:"type"`          // "file" or "directory"
@@ -262,6 +319,9 @@ type TreeEntry struct {
 	OID  string   `json:"oid"`           // git blob or tree id
 	Size int64    `json:"size"`          // size of a file; 0 for folders
 	LFS  *LFSInfo `json:"lfs,omitempty"` // set for LFS files
+	// LastCommit is the last commit that changed the entry; only when
+	// asked for (ListTreeOptions.Expand, PathsInfo with expand).
+	LastCommit *LastCommit `json:"lastCommit,omitempty"`
 }
 
 // IsDir reports whether the entry is a folder.
@@ -272,6 +332,9 @@ type ListTreeOptions struct {
 	Revision  string // branch, tag or commit; default the default branch
 	Path      string // folder to list; default the root
 	Recursive bool   // list the whole subtree, folders included
+	// Expand fills each entry's LastCommit. Slower: the Hub walks the
+	// history and sends fewer entries per page.
+	Expand bool
 }
 
 // ListRepoTree lists the files and folders of a repo, following pagination.
@@ -287,7 +350,7 @@ func (c *Client) ListRepoTree(ctx context.Context, r Repo, opts *ListTreeOptions
 	if p := strings.Trim(o.Path, "/"); p != "" {
 		u += "/" + url.PathEscape(p)
 	}
-	u += fmt.Sprintf("?recursive=%t&expand=false", o.Recursive)
+	u += fmt.Sprintf("?recursive=%t&expand=%t", o.Recursive, o.Expand)
 	var all []TreeEntry
 	for u != "" {
 		var page []TreeEntry
@@ -330,13 +393,23 @@ func nextLink(h http.Header) string {
 	return ""
 }
 
-// pathsInfo returns the entries of the given paths at a revision (missing
-// paths are left out).
-func (c *Client) pathsInfo(ctx context.Context, r Repo, revision string, paths []string) ([]TreeEntry, error) {
+// PathsInfo returns the entries of the given paths (files or folders) at a
+// revision (default: the default branch); missing paths are left out. With
+// expand each entry carries its LastCommit. Long lists are sent in several
+// requests.
+func (c *Client) PathsInfo(ctx context.Context, r Repo, revision string, paths []string, expand bool) ([]TreeEntry, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	return c.pathsInfo(ctx, r, revision, paths, expand)
+}
+
+// pathsInfo is PathsInfo without validation, in batches of 500 paths.
+func (c *Client) pathsInfo(ctx context.Context, r Repo, revision string, paths []string, expand bool) ([]TreeEntry, error) {
 	var out []TreeEntry
 	for len(paths) > 0 {
 		n := min(500, len(paths))
-		form := url.Values{"paths": paths[:n], "expand": {"false"}}
+		form := url.Values{"paths": paths[:n], "expand": {strconv.FormatBool(expand)}}
 		paths = paths[n:]
 		data := form.Encode()
 		resp, err := c.do(ctx, request{

@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wharfhub/wharf/hub"
 	"github.com/wharfhub/wharf/internal/server/servertest"
@@ -349,4 +351,227 @@ func TestListCommitsPagination(t *testing.T) {
 			t.Fatalf("commit %d is newer than commit %d", i, i-1)
 		}
 	}
+}
+
+func TestListRepoTreeExpandAndPathsInfo(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, h *servertest.Hub) {
+		ctx := t.Context()
+		c, _ := newClient(t, h.URL, h.Alice)
+		r := hub.Repo{ID: "alice/expand"}
+		_, err := c.CreateRepo(ctx, r, nil)
+		ok(t, err)
+		c1, err := c.UploadFile(ctx, r, "one.txt", hub.FromBytes([]byte("one\n")), &hub.CommitOptions{Message: "first file"})
+		ok(t, err)
+		c2, err := c.UploadFile(ctx, r, "dir/two.txt", hub.FromBytes([]byte("two\n")), &hub.CommitOptions{Message: "second"})
+		ok(t, err)
+		// A later commit that touches only dir/three.bin (LFS) leaves the
+		// others' last commits alone.
+		c3, err := c.UploadFile(ctx, r, "dir/three.bin", hub.FromBytes(randomBytes(3, 2000)), &hub.CommitOptions{Message: "third"})
+		ok(t, err)
+		_, err = c.UploadFile(ctx, r, "one.txt", hub.FromBytes([]byte("one\n")), &hub.CommitOptions{Message: "no change"})
+		ok(t, err)
+		commits, err := c.ListCommits(ctx, r, "")
+		ok(t, err)
+		dates := map[string]time.Time{}
+		for _, ce := range commits {
+			dates[ce.ID] = ce.Date
+		}
+		want := map[string]struct{ id, title string }{
+			"one.txt":       {c1.OID, "first file"},
+			"dir":           {c3.OID, "third"},
+			"dir/two.txt":   {c2.OID, "second"},
+			"dir/three.bin": {c3.OID, "third"},
+		}
+		checkLast := func(what string, e hub.TreeEntry) {
+			t.Helper()
+			w, found := want[e.Path]
+			if !found {
+				return
+			}
+			if e.LastCommit == nil {
+				t.Fatalf("%s: %s has no LastCommit", what, e.Path)
+			}
+			equals(t, what+": last commit of "+e.Path, e.LastCommit.ID, w.id)
+			equals(t, what+": title of "+e.Path, e.LastCommit.Title, w.title)
+			if !e.LastCommit.Date.Equal(dates[w.id]) {
+				t.Fatalf("%s: date of %s: got %v, want %v", what, e.Path, e.LastCommit.Date, dates[w.id])
+			}
+		}
+
+		ents, err := c.ListRepoTree(ctx, r, &hub.ListTreeOptions{Recursive: true, Expand: true})
+		ok(t, err)
+		seen := 0
+		for _, e := range ents {
+			if _, found := want[e.Path]; found {
+				seen++
+			}
+			checkLast("tree", e)
+		}
+		equals(t, "expanded entries", seen, len(want))
+		ents, err = c.ListRepoTree(ctx, r, &hub.ListTreeOptions{Path: "dir", Expand: true})
+		ok(t, err)
+		equals(t, "entries of dir", len(ents), 2)
+		for _, e := range ents {
+			checkLast("tree of dir", e)
+		}
+		ents, err = c.ListRepoTree(ctx, r, &hub.ListTreeOptions{Recursive: true})
+		ok(t, err)
+		for _, e := range ents {
+			if e.LastCommit != nil {
+				t.Fatalf("tree without Expand: %s has a LastCommit", e.Path)
+			}
+		}
+		// At an older revision the last commits are those of its history.
+		ents, err = c.ListRepoTree(ctx, r, &hub.ListTreeOptions{Revision: c2.OID, Expand: true})
+		ok(t, err)
+		for _, e := range ents {
+			if e.Path == "dir" {
+				equals(t, "last commit of dir at c2", e.LastCommit.ID, c2.OID)
+			}
+		}
+
+		paths := []string{"dir/two.txt", "missing.txt", "one.txt", "dir", "dir/nope/x"}
+		infos, err := c.PathsInfo(ctx, r, "", paths, true)
+		ok(t, err)
+		got := map[string]hub.TreeEntry{}
+		for _, e := range infos {
+			got[e.Path] = e
+			checkLast("paths-info", e)
+		}
+		equals(t, "paths-info entries", len(got), 3)
+		for _, p := range []string{"dir/two.txt", "one.txt", "dir"} {
+			if _, found := got[p]; !found {
+				t.Fatalf("paths-info: %s missing from %+v", p, infos)
+			}
+		}
+		equals(t, "paths-info dir is a folder", got["dir"].IsDir(), true)
+		equals(t, "paths-info size", got["one.txt"].Size, int64(4))
+
+		infos, err = c.PathsInfo(ctx, r, "main", []string{"one.txt", "dir/three.bin", "gone"}, false)
+		ok(t, err)
+		equals(t, "paths-info without expand", len(infos), 2)
+		for _, e := range infos {
+			if e.LastCommit != nil {
+				t.Fatalf("paths-info without expand: %s has a LastCommit", e.Path)
+			}
+			if e.Path == "dir/three.bin" && (e.LFS == nil || e.LFS.Size != 2000) {
+				t.Fatalf("paths-info of an LFS file: %+v", e)
+			}
+		}
+		infos, err = c.PathsInfo(ctx, r, c1.OID, []string{"dir/two.txt"}, true)
+		ok(t, err)
+		equals(t, "paths-info at c1", len(infos), 0)
+		infos, err = c.PathsInfo(ctx, r, "", nil, true)
+		ok(t, err)
+		equals(t, "paths-info of no paths", len(infos), 0)
+
+		// More paths than one request takes: batches.
+		many := make([]string, 1203)
+		for i := range many {
+			many[i] = fmt.Sprintf("nope/%d", i)
+		}
+		many[1202] = "one.txt"
+		infos, err = c.PathsInfo(ctx, r, "", many, false)
+		ok(t, err)
+		if len(infos) != 1 || infos[0].Path != "one.txt" {
+			t.Fatalf("paths-info of 1203 paths: %+v", infos)
+		}
+
+		if _, err := c.PathsInfo(ctx, r, "nope", []string{"one.txt"}, false); !errors.Is(err, hub.ErrRevisionNotFound) {
+			t.Fatalf("paths-info at a missing revision: got %v, want ErrRevisionNotFound", err)
+		}
+		if _, err := c.PathsInfo(ctx, hub.Repo{ID: "bad id"}, "", []string{"one.txt"}, false); err == nil {
+			t.Fatal("paths-info of an invalid repo id: no error")
+		}
+	})
+}
+
+func TestUpdateRepoSettingsAndMoveRepo(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, h *servertest.Hub) {
+		ctx := t.Context()
+		alice, rec := newClient(t, h.URL, h.Alice)
+		anon, _ := newClient(t, h.URL, "")
+		bob, _ := newClient(t, h.URL, h.Bob)
+		r := hub.Repo{ID: "alice/settings", Type: hub.Dataset}
+		_, err := alice.CreateRepo(ctx, r, nil)
+		ok(t, err)
+		_, err = alice.UploadFile(ctx, r, "m.txt", hub.FromBytes([]byte("m\n")), nil)
+		ok(t, err)
+
+		yes, no := true, false
+		ok(t, alice.UpdateRepoSettings(ctx, r, &hub.RepoSettings{Private: &yes}))
+		info, err := alice.RepoInfo(ctx, r, nil)
+		ok(t, err)
+		equals(t, "private after update", info.Private, true)
+		for name, c := range map[string]*hub.Client{"anonymous": anon, "bob": bob} {
+			if _, err := c.RepoInfo(ctx, r, nil); !errors.Is(err, hub.ErrRepoNotFound) {
+				t.Fatalf("%s reads the now private repo: got %v, want ErrRepoNotFound", name, err)
+			}
+		}
+		// Bob may not change alice's settings.
+		if err := bob.UpdateRepoSettings(ctx, r, &hub.RepoSettings{Private: &no}); !errors.Is(err, hub.ErrRepoNotFound) {
+			t.Fatalf("bob updates alice's private repo: got %v, want ErrRepoNotFound", err)
+		}
+		ok(t, alice.UpdateRepoSettings(ctx, r, &hub.RepoSettings{Private: &no}))
+		info, err = anon.RepoInfo(ctx, r, nil)
+		ok(t, err)
+		equals(t, "public again", info.Private, false)
+
+		for _, g := range []string{"auto", "manual", ""} {
+			rec.take()
+			ok(t, alice.UpdateRepoSettings(ctx, r, &hub.RepoSettings{Gated: &g}))
+			equals(t, "settings request", strings.Join(rec.take(), ","), "PUT /api/datasets/alice/settings/settings")
+			var got struct {
+				Gated any `json:"gated"`
+			}
+			resp, err := h.Client.Get(h.URL + "/api/datasets/" + r.ID)
+			ok(t, err)
+			ok(t, json.NewDecoder(resp.Body).Decode(&got))
+			resp.Body.Close()
+			var want any = g
+			if g == "" {
+				want = false
+			}
+			equals(t, "gated", got.Gated, want)
+		}
+		bad := "sometimes"
+		rec.take()
+		if err := alice.UpdateRepoSettings(ctx, r, &hub.RepoSettings{Gated: &bad}); err == nil {
+			t.Fatal("invalid gated mode: no error")
+		}
+		if err := alice.UpdateRepoSettings(ctx, r, nil); err == nil {
+			t.Fatal("no setting: no error")
+		}
+		equals(t, "requests sent for invalid settings", len(rec.take()), 0)
+
+		// Move (rename) within alice's namespace.
+		to := hub.Repo{ID: "alice/moved", Type: hub.Dataset}
+		ok(t, alice.MoveRepo(ctx, r, to.ID))
+		exists, err := alice.RepoExists(ctx, r)
+		ok(t, err)
+		equals(t, "old id exists after move", exists, false)
+		equals(t, "content after move", string(download(t, alice, to, "", "m.txt")), "m\n")
+		if err := alice.MoveRepo(ctx, r, "alice/again"); !errors.Is(err, hub.ErrRepoNotFound) {
+			t.Fatalf("move a missing repo: got %v, want ErrRepoNotFound", err)
+		}
+		// Not into a namespace alice may not write to, and not as another type.
+		if err := alice.MoveRepo(ctx, to, "bob/stolen"); err == nil {
+			t.Fatal("move into bob's namespace: no error")
+		}
+		exists, err = alice.RepoExists(ctx, hub.Repo{ID: "alice/moved"})
+		ok(t, err)
+		equals(t, "moved dataset exists as a model", exists, false)
+		// The old name can be reused.
+		_, err = alice.CreateRepo(ctx, r, nil)
+		ok(t, err)
+		equals(t, "files of a re-created repo", strings.Join(sortedFiles(t, alice, r, ""), ","), ".gitattributes")
+
+		rec.take()
+		for _, bad := range []string{"no-namespace", "alice/bad name", ""} {
+			if err := alice.MoveRepo(ctx, to, bad); err == nil {
+				t.Errorf("move to %q: no error", bad)
+			}
+		}
+		equals(t, "requests sent for invalid targets", len(rec.take()), 0)
+	})
 }

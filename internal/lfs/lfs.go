@@ -575,12 +575,42 @@ func (s *Service) Complete(ctx context.Context, id, oid string, parts []Complete
 			return errorf(wire.ErrInvalid, "part %d: etag %s does not match the one the part upload returned", p.PartNumber, p.ETag)
 		}
 	}
-	err = s.publishStaged(ctx, id, u)
-	if errors.Is(err, fs.ErrNotExist) {
+	var goneSince time.Time
+	for {
+		err = s.publishStaged(ctx, id, u)
+		if !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		// No staged file: another completion of this upload (a retry, or a
+		// second client of a shared upload) has moved it aside. Wait for its
+		// outcome: done, or the file back for another try.
 		if ok, cerr := completed(); ok || cerr != nil {
 			return cerr
 		}
-		return fmt.Errorf("open staged upload: %w", err)
+		if _, gerr := s.getUpload(ctx, id); gerr != nil {
+			return gerr // dropped: its content did not match
+		}
+		if !s.completing(id) {
+			if _, serr := os.Stat(s.stagingPath(id)); serr == nil {
+				continue // put back by a completion that failed
+			}
+			// Nobody holds the data: either a completion just published it
+			// and is linking it (give it a moment), or a crash lost it
+			// mid-completion and the parts must be sent again.
+			if goneSince.IsZero() {
+				goneSince = time.Now()
+			} else if time.Since(goneSince) > 10*time.Second {
+				s.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM lfs_upload_parts WHERE upload_id = $1`, id)
+				return errorf(ErrIncomplete, "the staged parts of %s are gone: upload the parts again", u.OID)
+			}
+		} else {
+			goneSince = time.Time{}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	if err != nil && (errors.Is(err, blob.ErrDigestMismatch) || errors.Is(err, blob.ErrSizeMismatch)) {
 		s.dropUpload(context.WithoutCancel(ctx), id)
@@ -636,6 +666,13 @@ func (s *Service) publishStaged(ctx context.Context, id string, u *upload) error
 	}
 	os.Remove(assembling)
 	return err
+}
+
+// completing reports whether a completion of upload id holds its staged
+// file (moved aside under a .complete- name).
+func (s *Service) completing(id string) bool {
+	m, _ := filepath.Glob(s.stagingPath(id) + ".complete-*")
+	return len(m) > 0
 }
 
 // finishUpload removes the parts and staged data of a completed upload;

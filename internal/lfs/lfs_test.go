@@ -797,3 +797,27 @@ func TestLatePartCannotChangeACompletingUpload(t *testing.T) {
 		}
 	})
 }
+
+// Completions of one upload racing each other (a client retrying a
+// completion whose answer it did not get) all succeed: the later ones wait
+// for the one holding the staged file.
+func TestConcurrentCompletionsOfOneUpload(t *testing.T) {
+	eachDialect(t, func(t *testing.T, e *env) {
+		data := blobtest.Data(12, 6*mib+7)
+		m := parseMultipart(t, e.batch(t, data, false))
+		parts := e.putParts(t, m, data, 1, 2, 3, 4, 5, 6, 7)
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() { errs <- e.svc.Complete(t.Context(), m.id, blobtest.OID(data), parts) }()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Errorf("concurrent completion: %v", err)
+			}
+		}
+		e.wantLinked(t, data)
+		if left := e.stagingFiles(t); len(left) != 0 {
+			t.Errorf("staging files after completion: %v", left)
+		}
+	})
+}

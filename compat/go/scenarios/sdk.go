@@ -7,6 +7,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,11 +52,11 @@ func init() {
 	reg("go", "upload_large_folder", uploadLargeFolder) // continuous.go
 	reg("go", "pagination", pagination)
 	reg("go", "git_repository", goGitRepository)
+	reg("go", "repo_admin", repoAdmin)
+	reg("go", "tree_expand", treeExpand)
 	// Python rows the SDK has no counterpart for: reported as skips so the
 	// table says why the cell is empty.
 	for _, s := range [][2]string{
-		{"repo_admin", "hub has no UpdateRepoSettings (private, gated) or MoveRepo (only DeleteRepo)"},
-		{"tree_expand", "hub's ListTreeOptions has no Expand (lastCommit) and hub has no paths-info call"},
 		{"hf_file_system", "fsspec (HfFileSystem) is Python only"},
 	} {
 		reg("go", s[0], func() { skip("%s", s[1]) })
@@ -981,4 +982,62 @@ func pagination() {
 	}
 	eq(len(ids), 57, "distinct commits")
 	eq(download(r, "many/f1004.txt", ""), []byte("1004\n"), "a file from the last page")
+}
+
+// repoAdmin: UpdateRepoSettings (private, gated), MoveRepo into an org,
+// DeleteRepo with and without MissingOK, and reuse of the name.
+func repoAdmin() {
+	r := repoOf("admin", hub.Dataset)
+	must(api.CreateRepo(ctx, r, nil))
+	must(api.UploadFile(ctx, r, "m.txt", hub.FromBytes([]byte("m\n")), nil))
+	ok(api.UpdateRepoSettings(ctx, r, &hub.RepoSettings{Private: ptr(true)}), "UpdateRepoSettings(private)")
+	eq(must(api.RepoInfo(ctx, r, nil)).Private, true, "private after UpdateRepoSettings")
+	_, err := bob.RepoInfo(ctx, r, nil)
+	wantErr(err, hub.ErrRepoNotFound, 0, "bob reads the now private repo")
+	ok(api.UpdateRepoSettings(ctx, r, &hub.RepoSettings{Private: ptr(false)}), "UpdateRepoSettings(public)")
+	eq(must(bob.RepoInfo(ctx, r, nil)).Private, false, "public again")
+	ok(api.UpdateRepoSettings(ctx, r, &hub.RepoSettings{Gated: ptr("auto")}), "UpdateRepoSettings(gated)")
+	// hub.RepoInfo has no gated field: read it from the raw answer.
+	status, _, data := rawHTTP(http.MethodGet, "/api/datasets/"+r.ID, "", nil, nil)
+	check(status == 200, "repo info: %d %s", status, data)
+	var info struct {
+		Gated any `json:"gated"`
+	}
+	ok(json.Unmarshal(data, &info), "decode repo info")
+	eq(info.Gated, any("auto"), "gated")
+	ok(api.UpdateRepoSettings(ctx, r, &hub.RepoSettings{Gated: ptr("")}), "UpdateRepoSettings(not gated)")
+	moved := repoOf("admin-moved", hub.Dataset, "acme")
+	ok(api.MoveRepo(ctx, r, moved.ID), "MoveRepo")
+	assertRemote(moved, map[string][]byte{"m.txt": []byte("m\n")}, "")
+	check(!must(api.RepoExists(ctx, r)), "old id still exists after MoveRepo")
+	ok(api.DeleteRepo(ctx, moved, nil), "DeleteRepo")
+	check(!must(api.RepoExists(ctx, moved)), "repo exists after DeleteRepo")
+	ok(api.DeleteRepo(ctx, moved, &hub.DeleteRepoOptions{MissingOK: true}), "DeleteRepo(MissingOK) of a missing repo")
+	wantErr(api.DeleteRepo(ctx, moved, nil), hub.ErrRepoNotFound, 0, "DeleteRepo of a missing repo")
+	// the name can be reused
+	must(api.CreateRepo(ctx, moved, nil))
+	eq(must(api.ListRepoFiles(ctx, moved, "")), []string{".gitattributes"}, "files of a re-created repo")
+}
+
+// treeExpand: ListTreeOptions.Expand and PathsInfo(expand) give each entry
+// the last commit that changed it.
+func treeExpand() {
+	r := repoOf("expand", hub.Model)
+	must(api.CreateRepo(ctx, r, nil))
+	c1 := must(api.UploadFile(ctx, r, "one.txt", hub.FromBytes([]byte("one\n")), &hub.CommitOptions{Message: "first file"}))
+	c2 := must(api.UploadFile(ctx, r, "dir/two.txt", hub.FromBytes([]byte("two\n")), &hub.CommitOptions{Message: "second"}))
+	entries := map[string]hub.TreeEntry{}
+	for _, e := range must(api.ListRepoTree(ctx, r, &hub.ListTreeOptions{Recursive: true, Expand: true})) {
+		entries[e.Path] = e
+	}
+	for _, w := range []struct{ path, id, title string }{{"one.txt", c1.OID, "first file"}, {"dir/two.txt", c2.OID, "second"}} {
+		lc := entries[w.path].LastCommit
+		check(lc != nil, "ListRepoTree(Expand): no LastCommit for %s", w.path)
+		eq([2]string{lc.ID, lc.Title}, [2]string{w.id, w.title}, "LastCommit of "+w.path)
+		check(!lc.Date.IsZero(), "ListRepoTree(Expand): no date in the LastCommit of %s", w.path)
+	}
+	infos := must(api.PathsInfo(ctx, r, "", []string{"one.txt"}, true))
+	check(len(infos) == 1 && infos[0].Path == "one.txt", "PathsInfo: %+v", infos)
+	check(infos[0].LastCommit != nil, "PathsInfo(expand): no LastCommit")
+	eq(infos[0].LastCommit.ID, c1.OID, "paths-info LastCommit")
 }
