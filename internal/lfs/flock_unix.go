@@ -23,3 +23,12 @@ func lockFile(f *os.File, exclusive bool) error {
 }
 
 const canLock = true
+
+// tryLockFile takes an exclusive lock on f if nobody holds one.
+func tryLockFile(f *os.File) (bool, error) {
+	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if err == syscall.EWOULDBLOCK {
+		return false, nil
+	}
+	return err == nil, err
+}

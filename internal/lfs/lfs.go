@@ -582,35 +582,48 @@ func (s *Service) Complete(ctx context.Context, id, oid string, parts []Complete
 			break
 		}
 		// No staged file: another completion of this upload (a retry, or a
-		// second client of a shared upload) has moved it aside. Wait for its
-		// outcome: done, or the file back for another try.
+		// second client of a shared upload) has it, or had it.
 		if ok, cerr := completed(); ok || cerr != nil {
 			return cerr
 		}
 		if _, gerr := s.getUpload(ctx, id); gerr != nil {
 			return gerr // dropped: its content did not match
 		}
-		if !s.completing(id) {
-			if _, serr := os.Stat(s.stagingPath(id)); serr == nil {
-				continue // put back by a completion that failed
-			}
-			// Nobody holds the data: either a completion just published it
-			// and is linking it (give it a moment), or a crash lost it
-			// mid-completion and the parts must be sent again.
-			if goneSince.IsZero() {
-				goneSince = time.Now()
-			} else if time.Since(goneSince) > 10*time.Second {
-				s.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM lfs_upload_parts WHERE upload_id = $1`, id)
-				return errorf(ErrIncomplete, "the staged parts of %s are gone: upload the parts again", u.OID)
-			}
-		} else {
-			goneSince = time.Time{}
+		if s.recoverStaged(id) {
+			continue // left behind by a completion that died
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+		if s.completing(id) {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
 		}
+		// No staged data anywhere. If the object is stored, a completion
+		// of this upload published it and stopped before linking it.
+		if size, serr := s.cfg.Blobs.Stat(ctx, u.OID); serr == nil && size == u.Size {
+			if err := s.link(context.WithoutCancel(ctx), u.RepoKey, u.OID, u.Size); err != nil {
+				return err
+			}
+			return s.finishUpload(context.WithoutCancel(ctx), id)
+		}
+		// Otherwise the file may be between the staging area and the blob
+		// store (a completion publishing it right now): look again for a
+		// while before concluding that a crash lost it.
+		if goneSince.IsZero() {
+			goneSince = time.Now()
+		}
+		if time.Since(goneSince) < 5*time.Second {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		s.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM lfs_upload_parts WHERE upload_id = $1`, id)
+		return errorf(ErrIncomplete, "the staged parts of %s are gone: upload the parts again", u.OID)
 	}
 	if err != nil && (errors.Is(err, blob.ErrDigestMismatch) || errors.Is(err, blob.ErrSizeMismatch)) {
 		s.dropUpload(context.WithoutCancel(ctx), id)
@@ -619,7 +632,8 @@ func (s *Service) Complete(ctx context.Context, id, oid string, parts []Complete
 	if err != nil {
 		return err
 	}
-	if err := s.link(ctx, u.RepoKey, u.OID, u.Size); err != nil {
+	// Published: finish the job even if the client is gone.
+	if err := s.link(context.WithoutCancel(ctx), u.RepoKey, u.OID, u.Size); err != nil {
 		return err
 	}
 	s.finishUpload(context.WithoutCancel(ctx), id)
@@ -632,13 +646,25 @@ func (s *Service) Complete(ctx context.Context, id, oid string, parts []Complete
 // bytes are written once. Without them it is copied.
 func (s *Service) publishStaged(ctx context.Context, id string, u *upload) error {
 	staging := s.stagingPath(id)
+	f, err := os.Open(staging)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	if !canLock {
-		f, err := os.Open(staging)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
 		return s.cfg.Blobs.Put(ctx, u.OID, u.Size, f)
+	}
+	// The exclusive lock waits for part writers (they hold shared locks)
+	// and for another completion of the same upload; it is held until the
+	// file is published or put back.
+	if err := lockFile(f, true); err != nil {
+		return err
+	}
+	if fi, err := f.Stat(); err != nil {
+		return err
+	} else if cur, err := os.Stat(staging); err != nil || !os.SameFile(fi, cur) {
+		// Another completion moved it while this one waited.
+		return fmt.Errorf("staged upload %s: %w", id, fs.ErrNotExist)
 	}
 	b := make([]byte, 8)
 	rand.Read(b)
@@ -646,16 +672,7 @@ func (s *Service) publishStaged(ctx context.Context, id string, u *upload) error
 	if err := os.Rename(staging, assembling); err != nil {
 		return err
 	}
-	f, err := os.Open(assembling)
-	if err != nil {
-		return err
-	}
-	// Wait for part writers that opened the file before the rename.
-	err = lockFile(f, true)
-	if err == nil {
-		err = s.cfg.Blobs.PutFile(ctx, u.OID, u.Size, assembling)
-	}
-	f.Close()
+	err = s.cfg.Blobs.PutFile(ctx, u.OID, u.Size, assembling)
 	if err != nil && !errors.Is(err, blob.ErrDigestMismatch) && !errors.Is(err, blob.ErrSizeMismatch) {
 		// Put the parts back for a retry of the completion, unless a new
 		// staging file appeared meanwhile; then the parts are gone.
@@ -666,6 +683,32 @@ func (s *Service) publishStaged(ctx context.Context, id string, u *upload) error
 	}
 	os.Remove(assembling)
 	return err
+}
+
+// recoverStaged moves the staged file of upload id back into place when a
+// completion that moved it aside is gone (a crash): nobody holds its lock.
+// It reports whether it did.
+func (s *Service) recoverStaged(id string) bool {
+	if !canLock {
+		return false
+	}
+	staging := s.stagingPath(id)
+	m, _ := filepath.Glob(staging + ".complete-*")
+	for _, p := range m {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		ok, err := tryLockFile(f)
+		if err == nil && ok {
+			if _, serr := os.Stat(staging); errors.Is(serr, fs.ErrNotExist) && os.Rename(p, staging) == nil {
+				f.Close()
+				return true
+			}
+		}
+		f.Close()
+	}
+	return false
 }
 
 // completing reports whether a completion of upload id holds its staged

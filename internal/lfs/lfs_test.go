@@ -821,3 +821,29 @@ func TestConcurrentCompletionsOfOneUpload(t *testing.T) {
 		}
 	})
 }
+
+// A completion that moved the staged file aside and died (a crash) leaves
+// it under a .complete- name with no lock held: the next completion takes
+// it back and finishes the upload.
+func TestCompletionRecoversFromADeadCompletion(t *testing.T) {
+	eachDialect(t, func(t *testing.T, e *env) {
+		data := blobtest.Data(13, 2*mib+11)
+		m := parseMultipart(t, e.batch(t, data, false))
+		parts := e.putParts(t, m, data, 1, 2, 3)
+		staged := e.stagingFiles(t)
+		if len(staged) != 1 {
+			t.Fatalf("staging files: %v", staged)
+		}
+		staging := filepath.Join(e.tmp, "lfs-uploads", staged[0])
+		if err := os.Rename(staging, staging+".complete-dead"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.Complete(t.Context(), m.id, blobtest.OID(data), parts); err != nil {
+			t.Fatalf("completion after a dead one: %v", err)
+		}
+		e.wantLinked(t, data)
+		if left := e.stagingFiles(t); len(left) != 0 {
+			t.Errorf("staging files after completion: %v", left)
+		}
+	})
+}

@@ -173,9 +173,21 @@ func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
+		if cerr := ctx.Err(); cerr != nil {
+			// database/sql rolls a transaction back when its context ends,
+			// and later statements then fail with "transaction has already
+			// been committed or rolled back": report the cause instead.
+			return cerr
+		}
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		return err
+	}
+	return nil
 }
 
 // transient reports whether err is a lock timeout or serialization failure
