@@ -35,8 +35,6 @@ type Change struct {
 	Content []byte
 	// open, when set, reads the content of an Add from a spool.
 	open func() ([]byte, error)
-	// blobOID and size are filled for Adds before the transaction starts.
-	blobOID string
 	// Pointer names the LFS object of an AddLFS. Size < 0 means "the size
 	// of the stored object" (a copy by reference).
 	Pointer wire.Pointer
@@ -80,9 +78,6 @@ func (e *Engine) Commit(ctx context.Context, r *Repo, rev string, opts CommitOpt
 		case Add, AddLFS, Delete:
 			if _, err := wire.CleanPath(c.Path); err != nil {
 				return nil, err
-			}
-			if c.Kind == Add && c.open == nil {
-				c.blobOID = HashObject(KindBlob, c.Content)
 			}
 		case DeleteFolder:
 			p, err := wire.CleanFolder(c.Path)

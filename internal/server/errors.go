@@ -74,10 +74,15 @@ func classify(err error) *HTTPError {
 // fail answers the request with err, and records the underlying error for
 // the request log (internal errors are logged, never shown).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	he := s.errorHeaders(w, r, err)
+	writeJSON(w, he.Status, wire.ErrorBody{Error: he.Msg, URL: he.URL})
+}
+
+// errorHeaders classifies err, records it for the request log and sets the
+// error headers of the answer; the caller writes the body.
+func (s *Server) errorHeaders(w http.ResponseWriter, r *http.Request, err error) *HTTPError {
 	he := classify(err)
-	if rl, ok := r.Context().Value(logKey).(*reqLog); ok {
-		rl.err = err
-	}
+	logError(r, err)
 	h := w.Header()
 	for k, v := range he.Header {
 		h[k] = v
@@ -89,7 +94,14 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if he.Status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Basic realm="wharf", charset="UTF-8"`)
 	}
-	writeJSON(w, he.Status, wire.ErrorBody{Error: he.Msg, URL: he.URL})
+	return he
+}
+
+// logError records err for the request's log line.
+func logError(r *http.Request, err error) {
+	if rl, ok := r.Context().Value(logKey).(*reqLog); ok {
+		rl.err = err
+	}
 }
 
 // headerSafe keeps a message within what a header value may hold.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/wharfhub/wharf/internal/auth"
 	"github.com/wharfhub/wharf/internal/gitproto"
-	"github.com/wharfhub/wharf/wire"
 )
 
 // Git smart HTTP (PROTOCOL.md §9): GET {repo}/info/refs?service=…, POST
@@ -139,30 +138,15 @@ func (s *Server) gitStreamFail(w http.ResponseWriter, r *http.Request, out *star
 		s.gitFail(w, r, err)
 		return
 	}
-	if rl, ok := r.Context().Value(logKey).(*reqLog); ok {
-		rl.err = err
-	}
+	logError(r, err)
 }
 
 // gitFail answers an error as text, which git shows to the user as
 // "remote: …", with the Basic challenge git needs before it sends
 // credentials.
 func (s *Server) gitFail(w http.ResponseWriter, r *http.Request, err error) {
-	he := classify(err)
-	if rl, ok := r.Context().Value(logKey).(*reqLog); ok {
-		rl.err = err
-	}
+	he := s.errorHeaders(w, r, err)
 	h := w.Header()
-	for k, v := range he.Header {
-		h[k] = v
-	}
-	if he.Code != "" {
-		h.Set(wire.HeaderErrorCode, he.Code)
-	}
-	h.Set(wire.HeaderErrorMessage, headerSafe(he.Msg))
-	if he.Status == http.StatusUnauthorized {
-		h.Set("WWW-Authenticate", `Basic realm="wharf", charset="UTF-8"`)
-	}
 	h.Del("Content-Encoding")
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")

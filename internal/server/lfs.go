@@ -46,21 +46,9 @@ func writeLFSJSON(w http.ResponseWriter, status int, v any) {
 // lfsFail answers an LFS error with both the Hub's and git-lfs' shapes:
 // {"error": …} for huggingface_hub, {"message": …} for git-lfs.
 func (s *Server) lfsFail(w http.ResponseWriter, r *http.Request, err error) {
-	he := classify(lfsClassify(err))
-	if rl, ok := r.Context().Value(logKey).(*reqLog); ok {
-		rl.err = err
-	}
-	h := w.Header()
-	for k, v := range he.Header {
-		h[k] = v
-	}
-	if he.Code != "" {
-		h.Set(wire.HeaderErrorCode, he.Code)
-	}
-	h.Set(wire.HeaderErrorMessage, headerSafe(he.Msg))
+	he := s.errorHeaders(w, r, lfsClassify(err))
 	if he.Status == http.StatusUnauthorized {
-		h.Set("LFS-Authenticate", `Basic realm="wharf"`)
-		h.Set("WWW-Authenticate", `Basic realm="wharf", charset="UTF-8"`)
+		w.Header().Set("LFS-Authenticate", `Basic realm="wharf"`)
 	}
 	writeLFSJSON(w, he.Status, map[string]string{"error": he.Msg, "message": he.Msg})
 }

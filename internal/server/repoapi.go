@@ -258,39 +258,32 @@ func looksBinary(sample string) bool {
 func (s *Server) handleCommit(w http.ResponseWriter, r *http.Request, rr repoRoute, rev string) {
 	ctx := r.Context()
 	createPR := queryBool(r, "create_pr")
+	num, prRef := wire.ParsePRRef(rev)
 	need := auth.AccessWrite
-	if num, ok := wire.ParsePRRef(rev); createPR || ok {
+	if createPR || prRef {
 		// Anyone who can read a repo may open a pull request, and the
 		// author of a pull request may push to it.
 		need = auth.AccessRead
-		ident := identity(r)
-		if ident == nil || !ident.CanWrite() {
+		if ident := identity(r); ident == nil || !ident.CanWrite() {
 			s.fail(w, r, httpError(http.StatusForbidden, "", "You need a write token to open or update a pull request"))
 			return
-		}
-		if ok {
-			rp, err := s.openRepo(r, rr.typ, rr.id, auth.AccessRead)
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			if auth.RepoAccess(ident, rp.ID.Namespace, rp.Private) < auth.AccessWrite {
-				d, _, err := s.engine.GetDiscussion(ctx, rp, int64(num))
-				if err != nil {
-					s.fail(w, r, httpError(http.StatusNotFound, wire.CodeRevisionNotFound, "Invalid rev id: %s", rev))
-					return
-				}
-				if !strings.EqualFold(d.Author, ident.User.Name) {
-					s.fail(w, r, httpError(http.StatusForbidden, "", "Only the author of pull request #%d or a maintainer may push to it", num))
-					return
-				}
-			}
 		}
 	}
 	rp, err := s.openRepo(r, rr.typ, rr.id, need)
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if ident := identity(r); prRef && auth.RepoAccess(ident, rp.ID.Namespace, rp.Private) < auth.AccessWrite {
+		d, _, err := s.engine.GetDiscussion(ctx, rp, int64(num))
+		if err != nil {
+			s.fail(w, r, httpError(http.StatusNotFound, wire.CodeRevisionNotFound, "Invalid rev id: %s", rev))
+			return
+		}
+		if !strings.EqualFold(d.Author, ident.User.Name) {
+			s.fail(w, r, httpError(http.StatusForbidden, "", "Only the author of pull request #%d or a maintainer may push to it", num))
+			return
+		}
 	}
 	res, err := s.engine.CommitNDJSON(ctx, rp, rev, r.Body, repo.CommitOptions{CreatePR: createPR, Author: author(r)})
 	if err != nil {
