@@ -12,7 +12,7 @@
 # stop the server. Exit status: 0 iff no scenario failed.
 #
 # Environment knobs (all optional):
-#   WHARF_COMPAT_CLIENTS  space-separated subset of: hf036 hf1 hf2 js js-noxet go git
+#   WHARF_COMPAT_CLIENTS  space-separated subset of: hf036 hf1 hf2 hf2-noxet js js-noxet go git
 #   WHARF_COMPAT_ONLY     comma-separated scenario names to run (default: all)
 #   WHARF_COMPAT_KEEP=1   keep the temp dir (server log, data, client logs)
 #   WHARF_COMPAT_PYTHON   python used to create the venvs (default: python3)
@@ -41,7 +41,7 @@ if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
 	export PATH="/usr/local/go/bin:$PATH"
 fi
 
-CLIENTS=${WHARF_COMPAT_CLIENTS:-"hf036 hf1 hf2 js js-noxet go git"}
+CLIENTS=${WHARF_COMPAT_CLIENTS:-"hf036 hf1 hf2 hf2-noxet js js-noxet go git"}
 want() { case " $CLIENTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wharf-compat.XXXXXX")
@@ -138,7 +138,7 @@ export WHARF_BIN="$TMP/wharf"
 
 # --- client environments ----------------------------------------------------
 for c in hf036 hf1 hf2; do
-	if want "$c"; then ensure_venv "$c"; fi
+	if want "$c" || { [ "$c" = hf2 ] && want hf2-noxet; }; then ensure_venv "$c"; fi
 done
 if want js || want js-noxet; then ensure_npm; fi
 log "environments ready ($(elapsed))"
@@ -225,7 +225,8 @@ client_env() {
 		WHARF_ENDPOINT="$CLIENT_ENDPOINT" HF_ENDPOINT="$CLIENT_ENDPOINT"
 		HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_DISABLE_PROGRESS_BARS=1
 		HF_HUB_DISABLE_UPDATE_CHECK=1 DO_NOT_TRACK=1
-		TMPDIR="$home/work" WHARF_COMPAT_CLIENT="$name" PYTHONUNBUFFERED=1)
+		TMPDIR="$home/work" WHARF_COMPAT_CLIENT="$name" PYTHONUNBUFFERED=1
+		WHARF_COMPAT_DATA="$DATA")
 }
 
 # run_suite NAME CMD...: run one client suite; a suite that dies without
@@ -248,13 +249,16 @@ run_suite() {
 	return 0
 }
 
-for c in hf036 hf1 hf2; do
+# Every huggingface_hub column runs as users run it: hf_xet installed and
+# Xet on. hf2-noxet (2.x with HF_HUB_DISABLE_XET=1) guards the LFS path.
+for c in hf036 hf1 hf2 hf2-noxet; do
 	want "$c" || continue
 	client_env "$c"
+	venv=${c%-noxet}
 	extra=()
-	if [ "$c" != hf036 ]; then extra=(HF_HUB_DISABLE_XET=1); fi
-	run_suite "$c" "${CLIENT_ENV[@]}" "${extra[@]}" PATH="$COMPAT/.venv-$c/bin:$PATH" \
-		"$COMPAT/.venv-$c/bin/python" "$COMPAT/python/scenarios.py"
+	if [ "$c" != "$venv" ]; then extra=(HF_HUB_DISABLE_XET=1); fi
+	run_suite "$c" "${CLIENT_ENV[@]}" "${extra[@]}" PATH="$COMPAT/.venv-$venv/bin:$PATH" \
+		"$COMPAT/.venv-$venv/bin/python" "$COMPAT/python/scenarios.py"
 done
 if want js; then
 	client_env js

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wharfhub/wharf/internal/auth"
@@ -50,10 +53,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	key, err := loadOrCreateSecret(filepath.Join(sf.data, "secret"))
+	if err != nil {
+		return err
+	}
 	engine := repo.New(db, repo.Options{TempDir: tmp, Logger: logger})
 	srv := server.New(server.Config{
 		Engine: engine, Auth: accounts, Blobs: blob.New(bs), PublicURL: *publicURL,
-		Logger: logger, TempDir: tmp,
+		Logger: logger, TempDir: tmp, SigningKey: key,
 	})
 	go srv.RunSweeper(ctx, 10*time.Minute)
 	ln, err := net.Listen("tcp", *addr)
@@ -75,6 +82,33 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	return nil
+}
+
+// loadOrCreateSecret returns the server secret kept at path (hex, mode
+// 0600), creating it on first start. Signed transfer URLs and Xet CAS tokens
+// are derived from it, so they stay valid across restarts.
+func loadOrCreateSecret(path string) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) < 32 {
+			return nil, fmt.Errorf("secret %s: want at least 64 hex digits", path)
+		}
+		return key, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, err
+	}
+	return key, nil
 }
 
 func envOr(key, def string) string {

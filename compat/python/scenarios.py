@@ -75,6 +75,21 @@ anon = HfApi(endpoint=E, token=False)
 P = CLIENT.replace("_", "-")  # repo name prefix: each client gets its own repos
 
 
+def _xet_on() -> bool:
+    """Whether this client sends LFS-size files through Xet: hf_xet installed and not
+    disabled (0.36 negotiates it in the LFS batch; >= 1.20 always uses it)."""
+    if os.environ.get("HF_HUB_DISABLE_XET", "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    try:
+        import hf_xet  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+XET = _xet_on()
+
+
 # --------------------------------------------------------------------------
 # helpers
 
@@ -648,13 +663,29 @@ def branches_tags():
         download(r, "g.txt", revision="feature/x")
 
 
-def _lfs_tree_check(r, path, content):
+def xet_hash_of(r, path, repo_type=None, revision="main"):
+    """The xetHash paths-info gives a file (raw request: 0.36 does not parse it)."""
+    t = {None: "models", "model": "models", "dataset": "datasets", "space": "spaces"}[repo_type]
+    st, _, body = http("POST", f"/api/{t}/{r}/paths-info/{revision}", body={"paths": [path]})
+    eq(st, 200, f"paths-info {path}")
+    got = json.loads(body)
+    check(len(got) == 1, "paths-info %s: %r", path, got)
+    return got[0].get("xetHash")
+
+
+def _lfs_tree_check(r, path, content, xet=None):
+    """path is an LFS file with content; with xet (default: this column uses Xet) it was
+    uploaded through Xet, so it has a xetHash."""
     entries = {e.path: e for e in api.list_repo_tree(r, recursive=True)}
     e = entries.get(path)
     check(e is not None, "%s not in tree", path)
     check(e.lfs is not None, "%s is not stored in LFS (tree entry %r)", path, e)
     eq(e.lfs.sha256, hashlib.sha256(content).hexdigest(), f"tree lfs oid of {path}")
     eq(e.size, len(content), f"tree size of {path}")
+    if XET if xet is None else xet:
+        xh = xet_hash_of(r, path)
+        check(isinstance(xh, str) and re.fullmatch(r"[0-9a-f]{64}", xh),
+              "%s was not stored through Xet: xetHash %r", path, xh)
 
 
 @scenario
@@ -671,7 +702,8 @@ def lfs_basic():
         api.upload_file(path_or_fileobj=str(local), path_in_repo="weights/model.safetensors", repo_id=r)
     finally:
         rec.restore()
-    eq((rec.n("_upload_single_part"), rec.n("_upload_multi_part")), (1, 0), "basic/multipart uploads")
+    want = (0, 0) if XET else (1, 0)
+    eq((rec.n("_upload_single_part"), rec.n("_upload_multi_part")), want, "LFS basic/multipart uploads")
     _lfs_tree_check(r, "weights/model.safetensors", content)
     info = api.model_info(r, files_metadata=True)
     sib = {s.rfilename: s for s in info.siblings}["weights/model.safetensors"]
@@ -714,6 +746,12 @@ def _multipart_upload(r, content, path):
         api.upload_file(path_or_fileobj=content, path_in_repo=path, repo_id=r)
     finally:
         rec.restore()
+    if XET:
+        # Xet replaces LFS multipart: chunks go in xorbs, whatever the threshold.
+        eq((rec.n("_upload_single_part"), rec.n("_upload_multi_part")), (0, 0), "LFS uploads with Xet on")
+        _lfs_tree_check(r, path, content)
+        assert_remote(r, {path: content})
+        return 0
     eq((rec.n("_upload_single_part"), rec.n("_upload_multi_part")), (0, 1), "basic/multipart uploads")
     a, kw = rec.calls["_get_sorted_parts_urls"][0]
     chunk = kw.get("chunk_size")
@@ -1477,7 +1515,7 @@ def git_lfs_largefiles():
     files = {"big.bin": rand(3 * THRESH + 7, "largefiles-big")}
     _push_files(r, env, local, files, "large file")
     assert_remote(r, files)
-    _lfs_tree_check(r, "big.bin", files["big.bin"])
+    _lfs_tree_check(r, "big.bin", files["big.bin"], xet=False)
 
 
 @scenario
@@ -1488,8 +1526,81 @@ def git_lfs_largefiles_mixed():
     files = {"big.bin": rand(2 * THRESH + 9, "mixed-big"), "small.bin": rand(100_000, "mixed-small")}
     _push_files(r, env, local, files, "large and small files")
     assert_remote(r, files)
-    _lfs_tree_check(r, "big.bin", files["big.bin"])
-    _lfs_tree_check(r, "small.bin", files["small.bin"])
+    _lfs_tree_check(r, "big.bin", files["big.bin"], xet=False)
+    _lfs_tree_check(r, "small.bin", files["small.bin"], xet=False)
+
+
+def _stored_bytes() -> int:
+    """Bytes in the server's blob store (its data dir is shared with the suite)."""
+    data = os.environ.get("WHARF_COMPAT_DATA")
+    check(data, "WHARF_COMPAT_DATA is not set")
+    return sum(p.stat().st_size for p in (Path(data) / "blobs").rglob("*") if p.is_file())
+
+
+@scenario
+def xet_dedup():
+    """Re-upload a 64 MiB random file with 1 % changed in the middle: only the changed chunks
+    (and a few neighbours) are stored again, and both versions download byte for byte."""
+    if not XET:
+        raise Skip("Xet is off in this column")
+    import random
+
+    r = rid("xet-dedup")
+    api.create_repo(r)
+    n = 64 << 20
+    rng = random.Random(f"xet-dedup-{CLIENT}")
+    v1 = rng.randbytes(n)
+    mid = n // 2
+    v2 = v1[:mid] + rng.randbytes(n // 100) + v1[mid + n // 100:]
+    folder = tmpdir("dedup")
+    (folder / "v1.bin").write_bytes(v1)
+    (folder / "v2.bin").write_bytes(v2)
+    s0 = _stored_bytes()
+    api.upload_file(path_or_fileobj=str(folder / "v1.bin"), path_in_repo="weights.bin", repo_id=r)
+    s1 = _stored_bytes()
+    check(s1 - s0 >= n * 0.95, "first upload stored %d bytes for a %d-byte random file", s1 - s0, n)
+    api.upload_file(path_or_fileobj=str(folder / "v2.bin"), path_in_repo="weights.bin", repo_id=r)
+    s2 = _stored_bytes()
+    grown = s2 - s1
+    print(f"xet_dedup: first upload stored {s1 - s0} bytes, the 1 % change {grown} bytes ({100 * grown / n:.2f} % of the file)")
+    check(grown <= n * 0.10, "re-upload with 1 %% changed stored %d bytes (%.1f %% of the file, limit 10 %%)",
+          grown, 100 * grown / n)
+    _lfs_tree_check(r, "weights.bin", v2)
+    eq(hashlib.sha256(download(r, "weights.bin")).hexdigest(), hashlib.sha256(v2).hexdigest(), "download of v2")
+    old = api.list_repo_commits(r)[1].commit_id
+    eq(hashlib.sha256(download(r, "weights.bin", revision=old)).hexdigest(), hashlib.sha256(v1).hexdigest(),
+       "download of v1")
+
+
+@scenario
+def xet_bridge():
+    """A file uploaded through Xet downloads byte for byte without Xet: plain GET resolve with
+    and without Range (curl, browsers), the LFS batch API, and git clone with git-lfs."""
+    if not XET:
+        raise Skip("Xet is off in this column")
+    r = rid("xet-bridge")
+    api.create_repo(r)
+    content = rand(2 * 1024 * 1024 + 333, "xet-bridge") + os.urandom(1 << 20)
+    api.upload_file(path_or_fileobj=content, path_in_repo="model.safetensors", repo_id=r)
+    _lfs_tree_check(r, "model.safetensors", content)
+    st, hdr, body = http("GET", f"/{r}/resolve/main/model.safetensors")
+    eq(st, 200, "GET resolve status")
+    check(hdr.get("X-Xet-Hash"), "no X-Xet-Hash on resolve")
+    eq(hashlib.sha256(body).hexdigest(), hashlib.sha256(content).hexdigest(), "plain GET of a Xet file")
+    st, hdr, body = http("GET", f"/{r}/resolve/main/model.safetensors", headers={"Range": "bytes=1000000-2500000"})
+    eq(st, 206, "ranged GET status")
+    eq(body, content[1000000:2500001], "ranged GET of a Xet file")
+    oid = hashlib.sha256(content).hexdigest()
+    st, _, body = http("POST", f"/{r}.git/info/lfs/objects/batch", headers={"Accept": "application/vnd.git-lfs+json"},
+                       body={"operation": "download", "objects": [{"oid": oid, "size": len(content)}]})
+    eq(st, 200, "LFS batch download")
+    href = json.loads(body)["objects"][0]["actions"]["download"]["href"]
+    st, _, body = http("GET", href, token=None)
+    eq((st, hashlib.sha256(body).hexdigest()), (200, oid), "LFS download of a Xet file")
+    env = _git_env()
+    local = tmpdir("xetclone") / "clone"
+    _git(env, local.parent, "clone", f"{E}/{r}", str(local))
+    eq(hashlib.sha256((local / "model.safetensors").read_bytes()).hexdigest(), oid, "git clone (git-lfs) of a Xet file")
 
 
 # --------------------------------------------------------------------------

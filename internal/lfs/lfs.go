@@ -138,6 +138,23 @@ func (s *Service) Linked(ctx context.Context, repoKey int64, oid string) (int64,
 	return size, err == nil, err
 }
 
+// LinkExisting links objects that are already recorded (verified, by
+// sha256) to a repo, in one transaction: a copy by reference.
+func (s *Service) LinkExisting(ctx context.Context, repoKey int64, oids []string) error {
+	if len(oids) == 0 {
+		return nil
+	}
+	now := s.cfg.Now().UnixMilli()
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, oid := range oids {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO repo_lfs (repo_id, oid, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, repoKey, oid, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // link records a verified object and links it to the repo.
 func (s *Service) link(ctx context.Context, repoKey int64, oid string, size int64) error {
 	now := s.cfg.Now().UnixMilli()
@@ -281,7 +298,16 @@ func (s *Service) present(ctx context.Context, repoKey int64, oid string, size i
 	if err != nil || !ok || got != size {
 		return false, err
 	}
-	return s.cfg.Blobs.Exists(ctx, oid)
+	if ok, err := s.cfg.Blobs.Exists(ctx, oid); err != nil || ok {
+		return ok, err
+	}
+	// Content uploaded through Xet is stored as a Xet file, not a blob.
+	var xh sql.NullString
+	err = s.db.QueryRowContext(ctx, `SELECT xet_hash FROM lfs_objects WHERE oid = $1`, oid).Scan(&xh)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return xh.Valid, err
 }
 
 // uploadAction fills the actions of one object to upload: none if it is

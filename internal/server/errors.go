@@ -9,6 +9,7 @@ import (
 	"github.com/wharfhub/wharf/internal/auth"
 	"github.com/wharfhub/wharf/internal/repo"
 	"github.com/wharfhub/wharf/internal/store/blob"
+	"github.com/wharfhub/wharf/internal/xetcas"
 	"github.com/wharfhub/wharf/wire"
 )
 
@@ -65,6 +66,16 @@ func classify(err error) *HTTPError {
 		return httpError(http.StatusBadRequest, "", "%s", msg)
 	case errors.Is(err, auth.ErrNotFound):
 		return httpError(http.StatusNotFound, "", "%s", msg)
+	case errors.Is(err, xetcas.ErrInvalid):
+		return httpError(http.StatusBadRequest, "", "%s", msg)
+	case errors.Is(err, xetcas.ErrUnauthorized):
+		return httpError(http.StatusUnauthorized, "", "%s", msg)
+	case errors.Is(err, xetcas.ErrForbidden):
+		return httpError(http.StatusForbidden, "", "%s", msg)
+	case errors.Is(err, xetcas.ErrNotFound):
+		return httpError(http.StatusNotFound, "", "%s", msg)
+	case errors.Is(err, xetcas.ErrRange):
+		return httpError(http.StatusRequestedRangeNotSatisfiable, "", "%s", msg)
 	case errors.Is(err, context.Canceled):
 		return httpError(499, "", "request cancelled")
 	}

@@ -91,6 +91,15 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, rr repoRout
 			return
 		}
 	}
+	if req.Operation == "upload" && req.OffersTransfer("xet") {
+		resp, err := s.xetBatch(r, rp, req)
+		if err != nil {
+			s.lfsFail(w, r, err)
+			return
+		}
+		writeLFSJSON(w, http.StatusOK, resp)
+		return
+	}
 	links := lfs.Links{
 		Base:     s.baseURL(r),
 		RepoPath: rp.Type.URLPrefix() + rp.ID.String(),
@@ -210,7 +219,7 @@ func (s *Server) routeLFSSigned(w http.ResponseWriter, r *http.Request, segs []s
 			s.lfsFail(w, r, httpError(http.StatusNotFound, "", "Object does not exist"))
 			return
 		}
-		obj, err := s.blobs.Open(ctx, segs[2])
+		obj, err := s.openContent(ctx, segs[2])
 		if err != nil {
 			s.lfsFail(w, r, err)
 			return

@@ -93,7 +93,7 @@ func (s *Server) handleRepoInfo(w http.ResponseWriter, r *http.Request, rr repoR
 		"tags":         func() any { return []string{} },
 		"downloads":    func() any { return 0 },
 		"likes":        func() any { return 0 },
-		"xetEnabled":   func() any { return false },
+		"xetEnabled":   func() any { return true },
 		"usedStorage":  func() any { return 0 },
 	}
 	if rr.typ == wire.Model {
@@ -354,8 +354,23 @@ func (s *Server) entriesJSON(ctx context.Context, rp *repo.Repo, commit string, 
 			return nil, err
 		}
 	}
+	var oids []string
+	for _, e := range ents {
+		if e.LFS != nil {
+			oids = append(oids, string(e.LFS.OID))
+		}
+	}
+	xetHashes, err := s.xet.XetHashes(ctx, oids)
+	if err != nil {
+		return nil, err
+	}
 	for _, e := range ents {
 		m := entryJSON(e)
+		if e.LFS != nil {
+			if xh, ok := xetHashes[string(e.LFS.OID)]; ok {
+				m["xetHash"] = xh
+			}
+		}
 		if le, ok := last[e.Path]; ok {
 			m["lastCommit"] = map[string]any{"id": le.OID, "title": le.Commit.Title(), "date": wire.FormatTime(le.Commit.Committer.When)}
 		}

@@ -2,15 +2,20 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wharfhub/wharf/internal/auth"
 	"github.com/wharfhub/wharf/internal/repo"
+	"github.com/wharfhub/wharf/internal/store/blob"
 	"github.com/wharfhub/wharf/wire"
+	"github.com/wharfhub/wharf/xet"
 )
 
 // handleResolve serves a file of a revision: regular files from SQL, LFS
@@ -73,17 +78,57 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, rr repoRo
 	h.Set("ETag", etag)
 	h.Set(wire.HeaderLinkedEtag, etag)
 	h.Set(wire.HeaderLinkedSize, strconv.FormatInt(e.LFS.Size, 10))
+	xh, err := s.xet.XetHash(ctx, string(e.LFS.OID))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if xh != "" {
+		s.xetFileHeaders(w, r, rp, res.Commit, xh)
+		if strings.Contains(r.Header.Get("Accept"), xetFileInfoType) {
+			// huggingface.js asks for this instead of the bytes.
+			h.Del("Accept-Ranges")
+			writeJSONType(w, http.StatusOK, xetFileInfoType, map[string]any{
+				"hash": xh, "size": e.LFS.Size, "sha256": string(e.LFS.OID), "etag": string(e.LFS.OID),
+				"refreshUrl": s.xetTokenURL(r, rp, "read", res.Commit), "reconstructionUrl": s.casURL(r) + "/v1/reconstructions/" + xh,
+			})
+			return
+		}
+	}
 	h.Set("Content-Type", "application/octet-stream")
 	if r.Method == http.MethodHead {
 		h.Set("Content-Length", strconv.FormatInt(e.LFS.Size, 10))
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	obj, err := s.blobs.Open(ctx, string(e.LFS.OID))
+	obj, err := s.openContent(ctx, string(e.LFS.OID))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	defer obj.Close()
 	http.ServeContent(w, r, "", time.Time{}, obj)
+}
+
+// openContent opens LFS content by sha256: the blob when there is one, else
+// the Xet file read back from its xorbs (the bridge for clients without
+// Xet).
+func (s *Server) openContent(ctx context.Context, oid string) (io.ReadSeekCloser, error) {
+	obj, err := s.blobs.Open(ctx, oid)
+	if err == nil || !errors.Is(err, blob.ErrNotExist) {
+		return obj, err
+	}
+	xh, xerr := s.xet.XetHash(ctx, oid)
+	if xerr != nil || xh == "" {
+		return nil, err
+	}
+	h, xerr := xet.ParseHash(xh)
+	if xerr != nil {
+		return nil, xerr
+	}
+	f, xerr := s.xet.LoadFile(ctx, h)
+	if xerr != nil {
+		return nil, xerr
+	}
+	return s.xet.OpenFile(ctx, f), nil
 }

@@ -171,6 +171,12 @@ func (s *Server) routeRepoAPI(w http.ResponseWriter, r *http.Request, rr repoRou
 	case rr.action == "super-squash" && m == http.MethodPost:
 		setRoute(r, "repo.super-squash")
 		s.handleSuperSquash(w, r, rr, joined)
+	case (rr.action == "xet-read-token" || rr.action == "xet-write-token") && m == http.MethodGet && len(rr.rest) > 0:
+		setRoute(r, "repo."+rr.action)
+		s.handleXetToken(w, r, rr, joined, rr.action == "xet-write-token")
+	case rr.action == "lfs-files" && joined == "duplicate" && m == http.MethodPost:
+		setRoute(r, "repo.lfs-files.duplicate")
+		s.handleDuplicate(w, r, rr)
 	case rr.action == "discussions":
 		setRoute(r, "repo.discussions")
 		s.handleDiscussions(w, r, rr)

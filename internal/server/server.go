@@ -19,6 +19,7 @@ import (
 	"github.com/wharfhub/wharf/internal/lfs"
 	"github.com/wharfhub/wharf/internal/repo"
 	"github.com/wharfhub/wharf/internal/store/blob"
+	"github.com/wharfhub/wharf/internal/xetcas"
 	"github.com/wharfhub/wharf/wire"
 )
 
@@ -50,6 +51,7 @@ type Server struct {
 	auth   *auth.Store
 	blobs  *blob.Store
 	lfs    *lfs.Service
+	xet    *xetcas.Service
 	log    *slog.Logger
 }
 
@@ -73,8 +75,12 @@ func New(cfg Config) *Server {
 		DB: cfg.Engine.DB(), Blobs: cfg.Blobs, Key: cfg.SigningKey, TempDir: cfg.TempDir,
 		MultipartThreshold: cfg.LFSMultipartThreshold, ChunkSize: cfg.LFSChunkSize,
 	})
-	return &Server{cfg: cfg, engine: cfg.Engine, auth: cfg.Auth, blobs: cfg.Blobs, lfs: l, log: cfg.Logger}
+	x := xetcas.New(xetcas.Config{DB: cfg.Engine.DB(), Blobs: cfg.Blobs, Key: cfg.SigningKey})
+	return &Server{cfg: cfg, engine: cfg.Engine, auth: cfg.Auth, blobs: cfg.Blobs, lfs: l, xet: x, log: cfg.Logger}
 }
+
+// Xet returns the server's Xet CAS.
+func (s *Server) Xet() *xetcas.Service { return s.xet }
 
 // LFS returns the server's LFS service.
 func (s *Server) LFS() *lfs.Service { return s.lfs }
@@ -159,7 +165,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(wire.HeaderRequestID, reqID)
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Expose-Headers", "X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-Etag")
+	h.Set("Access-Control-Expose-Headers", "X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-Etag,X-Xet-Hash,X-Xet-Cas-Url,X-Xet-Access-Token,X-Xet-Token-Expiration")
 	sw := &statusWriter{ResponseWriter: w}
 	rl := &reqLog{}
 	ctx := context.WithValue(r.Context(), logKey, rl)
@@ -167,8 +173,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if r.Method == http.MethodOptions {
 		h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Range, X-Request-Id")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Range, X-Request-Id, X-Xet-Session-Id")
 		sw.WriteHeader(http.StatusNoContent)
+	} else if segs, ok := casPath(r.URL.EscapedPath()); ok {
+		// The CAS authenticates with its own tokens, not Hub tokens.
+		s.routeCAS(sw, r, segs)
 	} else if id, err := s.identify(r); err != nil {
 		s.fail(sw, r, err)
 	} else {
@@ -260,7 +269,11 @@ func (s *Server) baseURL(r *http.Request) string {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	writeJSONType(w, status, "application/json; charset=utf-8", v)
+}
+
+func writeJSONType(w http.ResponseWriter, status int, contentType string, v any) {
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

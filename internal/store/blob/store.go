@@ -206,3 +206,36 @@ func (s *Store) PutFile(ctx context.Context, oid string, size int64, path string
 	}
 	return nil
 }
+
+// PutHashed stores content whose oid is not known in advance (a Xet xorb is
+// named by its own hash, not by sha256): fill writes the content to w, which
+// hashes it, and once fill returns nil the content is published under the
+// sha256 it had, once durable. It returns that oid and the size. If fill
+// fails, or ctx ends, nothing is published and no staged data remains. The
+// content is never re-read: the oid is computed from the very bytes staged,
+// so it is verified by construction.
+func (s *Store) PutHashed(ctx context.Context, fill func(w io.Writer) error) (oid string, size int64, err error) {
+	if err := ctx.Err(); err != nil {
+		return "", 0, fmt.Errorf("put: %w", err)
+	}
+	st, err := s.b.Create(ctx)
+	if err != nil {
+		return "", 0, fmt.Errorf("put: %w", err)
+	}
+	defer st.Abort()
+	hw := newHashingWriter(st)
+	if err := fill(hw); err != nil {
+		return "", 0, err
+	}
+	oid = hw.oid()
+	if hw.err != nil {
+		return "", 0, fmt.Errorf("put: %w", hw.err)
+	}
+	if err := ctx.Err(); err != nil {
+		return "", 0, fmt.Errorf("put %s: %w", oid, err)
+	}
+	if err := st.Commit(ctx, oid); err != nil {
+		return "", 0, fmt.Errorf("put %s: %w", oid, err)
+	}
+	return oid, hw.n, nil
+}

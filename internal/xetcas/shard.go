@@ -1,0 +1,165 @@
+package xetcas
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"io"
+
+	"github.com/wharfhub/wharf/xet"
+	"github.com/wharfhub/wharf/xet/shard"
+)
+
+// Progress receives shard validation progress: files verified of total.
+type Progress func(verified, total int)
+
+// PutShard validates an uploaded shard and registers its files for repo.
+// All or nothing: every term must name a stored xorb and a valid chunk
+// range, carry the range's verification hash and its exact byte count; the
+// terms of each file must hash to the file's hash; and the server reads
+// every file back to compute its sha256 (and compares it with the shard's
+// metadata, when present). Only then, in one transaction, are the files
+// registered, their content linked to repo by sha256 (so a commit can name
+// them as LFS files), and their dedup chunks indexed. It returns 1 if a file
+// was new, 0 if all were known. Errors about the shard wrap ErrInvalid.
+func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progress Progress) (int, error) {
+	if len(data) > shard.MaxUploadSize {
+		return 0, errorf(ErrInvalid, "shard too large: %d bytes, the limit is %d", len(data), shard.MaxUploadSize)
+	}
+	sh, err := shard.Parse(data)
+	if err != nil {
+		return 0, errorf(ErrInvalid, "%v", err)
+	}
+	// CAS blocks list the xorbs the client created: they must all be here.
+	for _, xb := range sh.Xorbs {
+		x, err := s.loadXorb(ctx, xb.Hash)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return 0, errorf(ErrInvalid, "shard lists xorb %s, which was not uploaded", xb.Hash)
+			}
+			return 0, err
+		}
+		if len(xb.Chunks) != 0 && len(xb.Chunks) != x.n() {
+			return 0, errorf(ErrInvalid, "shard lists xorb %s with %d chunks; it has %d", xb.Hash, len(xb.Chunks), x.n())
+		}
+	}
+	type reg struct {
+		f      *File
+		dedup  map[xet.Hash]xet.Hash // chunk -> xorb
+		sha256 string
+	}
+	regs := make([]reg, 0, len(sh.Files))
+	for fi := range sh.Files {
+		sf := &sh.Files[fi]
+		if !sf.Verified && len(sf.Terms) > 0 {
+			return 0, errorf(ErrInvalid, "file %s has no verification entries: shard uploads must carry them", sf.Hash)
+		}
+		f := &File{Hash: sf.Hash, Terms: make([]FileTerm, 0, len(sf.Terms))}
+		var leaves []xet.Leaf
+		dedup := make(map[xet.Hash]xet.Hash)
+		for ti, t := range sf.Terms {
+			x, err := s.loadXorb(ctx, t.Xorb)
+			if err != nil {
+				if errors.Is(err, ErrNotFound) {
+					return 0, errorf(ErrInvalid, "file %s term %d: xorb %s was not uploaded", sf.Hash, ti, t.Xorb)
+				}
+				return 0, err
+			}
+			if t.Start >= t.End || int(t.End) > x.n() {
+				return 0, errorf(ErrInvalid, "file %s term %d: chunk range [%d, %d) is invalid for xorb %s of %d chunks", sf.Hash, ti, t.Start, t.End, t.Xorb, x.n())
+			}
+			unpacked := x.rawOff[t.End] - x.rawOff[t.Start]
+			if uint64(t.UnpackedBytes) != unpacked {
+				return 0, errorf(ErrInvalid, "file %s term %d: %d unpacked bytes declared, the chunks hold %d", sf.Hash, ti, t.UnpackedBytes, unpacked)
+			}
+			hashes := x.hashes[t.Start:t.End]
+			if got := xet.RangeHash(hashes); got != t.RangeHash {
+				return 0, errorf(ErrInvalid, "file %s term %d: verification hash does not match the chunks of xorb %s [%d, %d)", sf.Hash, ti, t.Xorb, t.Start, t.End)
+			}
+			for i, h := range hashes {
+				leaves = append(leaves, xet.Leaf{Hash: h, Size: x.rawOff[int(t.Start)+i+1] - x.rawOff[int(t.Start)+i]})
+				if (ti == 0 && i == 0) || xet.DedupEligible(h) {
+					dedup[h] = t.Xorb
+				}
+			}
+			f.Terms = append(f.Terms, FileTerm{Xorb: t.Xorb, Start: t.Start, End: t.End, Unpacked: uint32(unpacked)})
+			f.Size += int64(unpacked)
+		}
+		if got := xet.FileHash(leaves); got != sf.Hash {
+			return 0, errorf(ErrInvalid, "file reconstruction does not produce this hash: terms hash to %s, the shard says %s", got, sf.Hash)
+		}
+		regs = append(regs, reg{f: f, dedup: dedup})
+	}
+	// Read every file back: its sha256 is what commits will name it by.
+	for i := range regs {
+		var sum string
+		if known, err := s.LoadFile(ctx, regs[i].f.Hash); err == nil {
+			sum = known.SHA256 // same file hash: same chunks, same bytes
+		} else if !errors.Is(err, ErrNotFound) {
+			return 0, err
+		} else if sum, err = s.fileSHA256(ctx, regs[i].f); err != nil {
+			return 0, err
+		}
+		sf := &sh.Files[i]
+		if sf.HasSHA256 && hex.EncodeToString(sf.SHA256[:]) != sum {
+			return 0, errorf(ErrInvalid, "file %s: the shard says sha256 %x, its content has sha256 %s", sf.Hash, sf.SHA256, sum)
+		}
+		regs[i].f.SHA256 = sum
+		if progress != nil {
+			progress(i+1, len(regs))
+		}
+	}
+	result := 0
+	now := s.now().UnixMilli()
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		result = 0
+		for _, rg := range regs {
+			f := rg.f
+			res, err := tx.ExecContext(ctx, `INSERT INTO xet_files (hash, size, sha256, terms, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+				f.Hash.String(), f.Size, f.SHA256, packTerms(f.Terms), now)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				result = 1
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO lfs_objects (oid, size, created_at, xet_hash) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (oid) DO UPDATE SET xet_hash = COALESCE(lfs_objects.xet_hash, excluded.xet_hash)`,
+				f.SHA256, f.Size, now, f.Hash.String()); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO repo_lfs (repo_id, oid, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+				repo, f.SHA256, now); err != nil {
+				return err
+			}
+			for c, x := range rg.dedup {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO xet_dedup (chunk_hash, xorb_hash, file_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+					c.String(), x.String(), f.Hash.String(), now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return result, nil
+}
+
+// fileSHA256 reads f back from its xorbs and returns its hex sha256.
+func (s *Service) fileSHA256(ctx context.Context, f *File) (string, error) {
+	rd := s.OpenFile(ctx, f)
+	defer rd.Close()
+	h := sha256.New()
+	n, err := io.CopyBuffer(h, rd, make([]byte, 1<<20))
+	if err != nil {
+		return "", err
+	}
+	if n != f.Size {
+		return "", errorf(ErrInvalid, "file %s: read back %d bytes, want %d", f.Hash, n, f.Size)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

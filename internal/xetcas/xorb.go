@@ -1,0 +1,152 @@
+package xetcas
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/wharfhub/wharf/internal/store/blob"
+	"github.com/wharfhub/wharf/xet"
+	"github.com/wharfhub/wharf/xet/xorb"
+)
+
+// xorbIndex is a stored xorb's chunk index. Offsets are cumulative:
+// rawOff[i] is chunk i's offset in the uncompressed xorb, byteOff[i] the
+// offset of its header in the stored blob; both have n+1 entries.
+type xorbIndex struct {
+	hash    xet.Hash
+	blobOID string
+	hashes  []xet.Hash
+	rawOff  []uint64
+	byteOff []uint64
+}
+
+func (x *xorbIndex) n() int { return len(x.hashes) }
+
+// chunkRecord is the packed size of one chunk in xet_xorbs.chunks.
+const chunkRecord = 32 + 4 + 4
+
+func packChunks(infos []xorb.ChunkInfo) []byte {
+	b := make([]byte, 0, len(infos)*chunkRecord)
+	for _, c := range infos {
+		b = append(b, c.Hash[:]...)
+		b = binary.LittleEndian.AppendUint32(b, c.RawLen)
+		b = binary.LittleEndian.AppendUint32(b, c.StoredLen)
+	}
+	return b
+}
+
+func unpackChunks(h xet.Hash, blobOID string, b []byte) (*xorbIndex, error) {
+	if len(b)%chunkRecord != 0 {
+		return nil, fmt.Errorf("xorb %s: corrupt chunk index (%d bytes)", h, len(b))
+	}
+	n := len(b) / chunkRecord
+	x := &xorbIndex{hash: h, blobOID: blobOID, hashes: make([]xet.Hash, n), rawOff: make([]uint64, n+1), byteOff: make([]uint64, n+1)}
+	for i := 0; i < n; i++ {
+		r := b[i*chunkRecord:]
+		copy(x.hashes[i][:], r[:32])
+		x.rawOff[i+1] = x.rawOff[i] + uint64(binary.LittleEndian.Uint32(r[32:]))
+		x.byteOff[i+1] = x.byteOff[i] + xorb.HeaderSize + uint64(binary.LittleEndian.Uint32(r[36:]))
+	}
+	return x, nil
+}
+
+// loadXorb returns the index of a stored xorb, or an error wrapping
+// ErrNotFound.
+func (s *Service) loadXorb(ctx context.Context, h xet.Hash) (*xorbIndex, error) {
+	if x := s.cached(h); x != nil {
+		return x, nil
+	}
+	var oid string
+	var packed []byte
+	err := s.db.QueryRowContext(ctx, `SELECT blob_oid, chunks FROM xet_xorbs WHERE hash = $1`, h.String()).Scan(&oid, &packed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errorf(ErrNotFound, "xorb %s is not stored", h)
+	}
+	if err != nil {
+		return nil, err
+	}
+	x, err := unpackChunks(h, oid, packed)
+	if err != nil {
+		return nil, err
+	}
+	s.remember(x)
+	return x, nil
+}
+
+// HasXorb reports whether xorb h is stored, and its stored size.
+func (s *Service) HasXorb(ctx context.Context, h xet.Hash) (int64, bool, error) {
+	var size int64
+	err := s.db.QueryRowContext(ctx, `SELECT size FROM xet_xorbs WHERE hash = $1`, h.String()).Scan(&size)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return size, err == nil, err
+}
+
+// PutXorb verifies and stores the serialized xorb in body under its hash
+// h. Every chunk header is checked and every chunk decoded and hashed as
+// it streams to the blob store (memory stays at a few chunks, whatever the
+// xorb's size); the xorb is published only if the merkle root of its chunks
+// is h. A footer (older clients) is accepted and not stored. It reports
+// whether this call inserted the xorb: an existing xorb is not read again.
+// Errors about the body wrap ErrInvalid.
+func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader) (bool, error) {
+	if _, ok, err := s.HasXorb(ctx, h); err != nil || ok {
+		return false, err
+	}
+	var infos []xorb.ChunkInfo
+	var rawSize uint64
+	oid, size, err := s.blobs.PutHashed(ctx, func(w io.Writer) error {
+		rd := xorb.NewReader(body)
+		leaves := make([]xet.Leaf, 0, 1024)
+		for {
+			info, _, frame, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				if errors.Is(err, xorb.ErrInvalid) {
+					return errorf(ErrInvalid, "xorb %s: %v", h, err)
+				}
+				return err
+			}
+			if _, err := w.Write(frame); err != nil {
+				return err
+			}
+			infos = append(infos, info)
+			leaves = append(leaves, xet.Leaf{Hash: info.Hash, Size: uint64(info.RawLen)})
+			rawSize += uint64(info.RawLen)
+		}
+		if len(infos) == 0 {
+			return errorf(ErrInvalid, "xorb %s has no chunks", h)
+		}
+		if got := xet.XorbHash(leaves); got != h {
+			return errorf(ErrInvalid, "xorb hash mismatch: the body's chunks hash to %s, not %s", got, h)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO xet_xorbs (hash, blob_oid, size, raw_size, nchunks, chunks, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		h.String(), oid, size, int64(rawSize), len(infos), packChunks(infos), s.now().UnixMilli())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// openXorb opens the blob of a stored xorb.
+func (s *Service) openXorb(ctx context.Context, x *xorbIndex) (blob.Object, error) {
+	obj, err := s.blobs.Open(ctx, x.blobOID)
+	if err != nil {
+		return nil, fmt.Errorf("xorb %s: %w", x.hash, err)
+	}
+	return obj, nil
+}
