@@ -9,8 +9,8 @@
 // comma-separated scenario names).
 // Exit status: 0 all passed, 3 some scenario failed (reported), other: broken.
 
-import { createHash } from "node:crypto";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -134,6 +134,44 @@ function checkTransfers() {
 	check(batches.length > 0, "no LFS batch request");
 	const want = USE_XET === false ? ["basic", "multipart"] : ["basic", "multipart", "xet"];
 	for (const b of batches) eq(b.transfers, want, "LFS batch transfers");
+}
+
+// XET: this column lets the client use Xet (the default), so LFS-size files must go through it.
+const XET = USE_XET !== false;
+
+// Bytes in the server's blob store (its data dir is shared with the suite).
+function storedBytes() {
+	const dir = process.env.WHARF_COMPAT_DATA;
+	check(dir, "WHARF_COMPAT_DATA is not set");
+	let total = 0;
+	const walk = (d) => {
+		for (const e of readdirSync(d, { withFileTypes: true })) {
+			const p = join(d, e.name);
+			if (e.isDirectory()) walk(p);
+			else if (e.isFile()) total += statSync(p).size;
+		}
+	};
+	walk(join(dir, "blobs"));
+	return total;
+}
+
+function checkXetUpload() {
+	const xorbs = wire.filter((w) => w.method === "POST" && w.url.includes("/v1/xorbs/default/"));
+	const shards = wire.filter((w) => w.method === "POST" && w.url.includes("/v1/shards"));
+	check(xorbs.length > 0 || shards.length > 0, "nothing was uploaded through Xet");
+	check([...xorbs, ...shards].every((w) => w.status === 200), "Xet upload statuses");
+	eq(shards.length > 0, true, "a shard was uploaded");
+}
+
+async function xetHashOf(repo, path) {
+	const prefix = { model: "models", dataset: "datasets", space: "spaces" }[repo.type];
+	const res = await fetch(`${E}/api/${prefix}/${repo.name}/paths-info/main`, {
+		method: "POST",
+		headers: { Authorization: `Bearer ${ALICE}`, "Content-Type": "application/json" },
+		body: JSON.stringify({ paths: [path] }),
+	});
+	check(res.ok, `paths-info: ${res.status}`);
+	return (await res.json())[0]?.xetHash;
 }
 
 // --- scenarios ------------------------------------------------------------------
@@ -285,15 +323,21 @@ scenario("lfs_basic", async () => {
 	await hub.uploadFile({ ...upl, repo, file: { path: "weights/model.bin", content: blob(content) } });
 	checkTransfers();
 	const puts = wire.filter((w) => w.method === "PUT");
-	eq(puts.length, 1, "PUT requests for one basic upload");
-	check(puts[0].status === 200, `PUT status ${puts[0].status}`);
+	if (XET) {
+		checkXetUpload();
+		eq(puts.length, 0, "LFS PUTs with Xet on");
+	} else {
+		eq(puts.length, 1, "PUT requests for one basic upload");
+		check(puts[0].status === 200, `PUT status ${puts[0].status}`);
+	}
 	const [pi] = await hub.pathsInfo({ ...creds, repo, paths: ["weights/model.bin"] });
 	eq(pi.lfs?.oid, sha256(content), "paths-info lfs oid");
 	eq(pi.size, content.length, "paths-info size");
-	// the same content again: the batch answers "already there", nothing is PUT
+	if (XET) check(/^[0-9a-f]{64}$/.test(await xetHashOf(repo, "weights/model.bin")), "no xetHash after a Xet upload");
+	// the same content again: the batch answers "already there", nothing is sent
 	wire = [];
 	await hub.uploadFile({ ...upl, repo, file: { path: "copy.bin", content: blob(content) } });
-	eq(wire.filter((w) => w.method === "PUT").length, 0, "PUTs for content already stored");
+	eq(wire.filter((w) => w.method === "PUT" || w.url.includes("/v1/xorbs/")).length, 0, "uploads of content already stored");
 	await assertRemote(repo, { "weights/model.bin": content, "copy.bin": content });
 });
 
@@ -306,6 +350,13 @@ scenario("lfs_multipart_repo", async () => {
 	wire = [];
 	await hub.uploadFile({ ...upl, repo, file: { path: "big/multipart.bin", content: blob(content) } });
 	checkTransfers();
+	if (XET) {
+		// Xet replaces LFS multipart: the content goes in xorbs whatever the threshold.
+		checkXetUpload();
+		eq(wire.filter((w) => w.method === "PUT").length, 0, "LFS PUTs with Xet on");
+		await assertRemote(repo, { "big/multipart.bin": content });
+		return;
+	}
 	const parts = wire.filter((w) => w.method === "PUT");
 	check(parts.length >= 2, `multipart upload used ${parts.length} PUT(s)`);
 	check(parts.every((w) => w.status === 200), "part PUT statuses");
@@ -313,6 +364,26 @@ scenario("lfs_multipart_repo", async () => {
 	const [pi] = await hub.pathsInfo({ ...creds, repo, paths: ["big/multipart.bin"] });
 	eq(pi.lfs?.oid, sha256(content), "paths-info lfs oid");
 	await assertRemote(repo, { "big/multipart.bin": content });
+});
+
+scenario("xet_dedup", async () => {
+	if (!XET) throw new Skip("Xet is off in this column");
+	const repo = { type: "model", name: rid("xet-dedup") };
+	await hub.createRepo({ ...creds, repo });
+	const n = 16 << 20;
+	const v1 = randomBytes(n);
+	const v2 = Buffer.concat([v1.subarray(0, n / 2), randomBytes(n / 100), v1.subarray(n / 2 + n / 100)]);
+	const s0 = storedBytes();
+	await hub.uploadFile({ ...upl, repo, file: { path: "w.bin", content: blob(v1) } });
+	const s1 = storedBytes();
+	check(s1 - s0 >= n * 0.95, `first upload stored ${s1 - s0} bytes for ${n} random bytes`);
+	wire = [];
+	await hub.uploadFile({ ...upl, repo, file: { path: "w.bin", content: blob(v2) } });
+	const grown = storedBytes() - s1;
+	console.log(`xet_dedup: the 1 % change stored ${grown} bytes (${((100 * grown) / n).toFixed(2)} % of the file)`);
+	check(grown <= n * 0.1, `re-upload with 1 % changed stored ${grown} bytes (limit 10 % of ${n})`);
+	check(wire.some((w) => w.url.includes("/v1/chunks/default/")), "no global dedup query");
+	await assertRemote(repo, { "w.bin": v2 });
 });
 
 scenario("download_files", async () => {
