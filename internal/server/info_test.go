@@ -31,8 +31,8 @@ func TestRepoInfoDescribesRevision(t *testing.T) {
 		if info.Private == nil || *info.Private {
 			t.Errorf("private %v, want false", info.Private)
 		}
-		if info.XetEnabled == nil || *info.XetEnabled {
-			t.Errorf("xetEnabled %v, want false", info.XetEnabled)
+		if info.XetEnabled == nil || !*info.XetEnabled {
+			t.Errorf("xetEnabled %v, want true", info.XetEnabled)
 		}
 		if lm, err := time.Parse(wire.TimeFormat, info.LastModified); err != nil || time.Since(lm) > time.Hour || time.Until(lm) > time.Minute {
 			t.Errorf("lastModified %q (err %v), want the time of the last commit", info.LastModified, err)
@@ -102,7 +102,7 @@ func TestRepoInfoExpandReturnsOnlyAskedFields(t *testing.T) {
 					keys = append(keys, k)
 				}
 				sameSet(t, p+tc.query, keys, tc.keys)
-				if x, ok := m["xetEnabled"]; ok && string(x) != "false" {
+				if x, ok := m["xetEnabled"]; ok && string(x) != "true" {
 					t.Errorf("%s: xetEnabled %s", p+tc.query, x)
 				}
 			}

@@ -444,6 +444,22 @@ func TestLFSBatchClientDialects(t *testing.T) {
 			big := blobtest.Data(uint64(200+i), 2*lfsMiB+i)
 			objs := []wire.BatchObject{lfsObj(small), lfsObj(big)}
 			resp := h.batch(t, c, h.Alice, "alice/m", "upload", objs)
+			if slices.Contains(c.transfers, "xet") {
+				// Offered Xet, the client gets it: the write-token endpoint
+				// as href and a CAS token in the headers (xet_test.go
+				// uploads through it).
+				if resp.Transfer != "xet" {
+					t.Errorf("%s: transfer %q, want xet", c.name, resp.Transfer)
+				}
+				for _, o := range resp.Objects {
+					up := o.Actions["upload"]
+					if up == nil || !strings.HasSuffix(up.Href, "/api/models/alice/m/xet-write-token/main") ||
+						up.Header["X-Xet-Access-Token"] == "" || up.Header["X-Xet-Cas-Url"] == "" {
+						t.Errorf("%s: upload action %+v, want the xet-write-token href and X-Xet headers", c.name, up)
+					}
+				}
+				continue
+			}
 			if resp.Transfer != "basic" && resp.Transfer != "multipart" {
 				t.Errorf("%s: transfer %q, want basic or multipart (never xet)", c.name, resp.Transfer)
 			}
