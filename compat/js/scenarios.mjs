@@ -384,6 +384,12 @@ scenario("xet_dedup", async () => {
 	check(grown <= n * 0.1, `re-upload with 1 % changed stored ${grown} bytes (limit 10 % of ${n})`);
 	check(wire.some((w) => w.url.includes("/v1/chunks/default/")), "no global dedup query");
 	await assertRemote(repo, { "w.bin": v2 });
+	wire = [];
+	const viaXet = await hub.downloadFile({ ...creds, repo, path: "w.bin" });
+	eq(sha256(Buffer.from(await viaXet.arrayBuffer())), sha256(v2), "Xet download");
+	check(wire.some((w) => w.url.includes("/v2/reconstructions/")), "the download did not use the reconstruction API");
+	const plain = await hub.downloadFile({ ...creds, repo, path: "w.bin", xet: false });
+	eq(sha256(Buffer.from(await plain.arrayBuffer())), sha256(v2), "download with xet: false (the bridge)");
 });
 
 scenario("download_files", async () => {

@@ -1457,7 +1457,7 @@ def _git_repository(Repository):
     files["ctx.txt"] = b"written in commit()\n"
     files["small.weights"] = small
     eq(commit_titles(r)[0], "commit context", "title of the commit() commit")
-    _lfs_tree_check(r, "small.weights", small)
+    _lfs_tree_check(r, "small.weights", small, xet=False)
     # a non-blocking push, tracked in the command queue
     (local / "async.txt").write_bytes(b"async\n")
     _, cmd = repo.push_to_hub(commit_message="async push", blocking=False)
@@ -1608,6 +1608,14 @@ def xet_bridge():
     href = json.loads(body)["objects"][0]["actions"]["download"]["href"]
     st, _, body = http("GET", href, token=None)
     eq((st, hashlib.sha256(body).hexdigest()), (200, oid), "LFS download of a Xet file")
+    # huggingface_hub itself with Xet turned off (read at import: a fresh interpreter).
+    code = ("import sys, hashlib; from huggingface_hub import hf_hub_download; "
+            "p = hf_hub_download(sys.argv[1], 'model.safetensors', cache_dir=sys.argv[2], token=sys.argv[3]); "
+            "print(hashlib.sha256(open(p, 'rb').read()).hexdigest())")
+    p = subprocess.run([sys.executable, "-c", code, r, str(tmpdir("noxet")), ALICE], capture_output=True, text=True,
+                       timeout=120, env=dict(os.environ, HF_HUB_DISABLE_XET="1"))
+    check(p.returncode == 0, "hf_hub_download with HF_HUB_DISABLE_XET=1: %s", p.stderr[-800:])
+    eq(p.stdout.strip(), oid, "hf_hub_download with HF_HUB_DISABLE_XET=1 of a Xet file")
     env = _git_env()
     local = tmpdir("xetclone") / "clone"
     _git(env, local.parent, "clone", f"{E}/{r}", str(local))
