@@ -10,7 +10,8 @@
 #     (to another repo), each timed;
 #   - the server's RSS sampled every 50 ms during the Xet upload;
 #   - GET resolve of the Xet-stored file (the bridge) with curl, timed.
-# Prints the figures and the ratios. Needs the hf2 venv; run
+# Prints the figures and the ratios (WHARF_BENCH_BIN=path: test that binary;
+# WHARF_BENCH_KEEP=1: keep the temp dir with the server log). Needs the hf2 venv; run
 # `WHARF_COMPAT_CLIENTS=hf2 bash compat/run.sh` once if it is missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,14 +25,14 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/wharf-bench-xet.XXXXXX")
 PID=""
 cleanup() {
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	rm -rf "$TMP"
+	[ "${WHARF_BENCH_KEEP:-0}" = 1 ] && echo "kept $TMP" || rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 
-go build -o "$TMP/wharf" ./cmd/wharf
+if [ -n "${WHARF_BENCH_BIN:-}" ]; then cp "$WHARF_BENCH_BIN" "$TMP/wharf"; else go build -o "$TMP/wharf" ./cmd/wharf; fi
 echo "==> $SIZE_MIB MiB random file"
 head -c "$((SIZE_MIB << 20))" /dev/urandom >"$TMP/file.bin"
 sync
