@@ -51,6 +51,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) blob.Backend) {
 		{"ConcurrentPutsDistinctOIDs", testConcurrentDistinct},
 		{"PutExistingVerifiesContent", testPutExisting},
 		{"PutFrom", testPutFrom},
+		{"PutHashed", testPutHashed},
 		{"SeekAndRead", testSeek},
 		{"ServeContentRange", testServeContentRange},
 		{"Missing", testMissing},
@@ -474,6 +475,38 @@ func testPutFrom(t *testing.T, s *blob.Store) {
 		t.Fatalf("PutFrom: %v", err)
 	}
 	wantContent(t, s, oid, b)
+}
+
+// testPutHashed: content whose oid is computed while it is written (Xet
+// xorbs) is published under its sha256, once; a failed fill leaves nothing.
+func testPutHashed(t *testing.T, s *blob.Store) {
+	ctx := t.Context()
+	b := Data(12, 2<<20+5)
+	_, _, err := s.PutHashed(ctx, func(w io.Writer) error {
+		w.Write(b[:1<<20])
+		return errCut
+	})
+	wantErr(t, err, errCut)
+	if n := count(t, s); n != 0 {
+		t.Fatalf("%d objects after a failed PutHashed", n)
+	}
+	for i := 0; i < 2; i++ {
+		oid, size, err := s.PutHashed(ctx, func(w io.Writer) error {
+			for off := 0; off < len(b); off += 70_000 {
+				if _, err := w.Write(b[off:min(off+70_000, len(b))]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || oid != OID(b) || size != int64(len(b)) {
+			t.Fatalf("PutHashed: %s %d %v, want %s %d", oid, size, err, OID(b), len(b))
+		}
+	}
+	wantContent(t, s, OID(b), b)
+	if n := count(t, s); n != 1 {
+		t.Fatalf("%d objects after two PutHashed of the same content", n)
+	}
 }
 
 func testSeek(t *testing.T, s *blob.Store) {
