@@ -12,6 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/wharfhub/wharf/internal/store/blob"
+	"github.com/wharfhub/wharf/internal/store/blob/local"
+	"github.com/wharfhub/wharf/internal/store/blob/s3"
 )
 
 const usage = `wharf: a Hugging Face Hub you can run yourself, and its client
@@ -117,13 +121,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // storeFlags are the flags that locate a hub's data.
 type storeFlags struct {
-	data string
-	db   string
+	data  string
+	db    string
+	blobs string
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", os.Getenv("WHARF_DATA"), "data directory (default $XDG_DATA_HOME/wharf or ~/.local/share/wharf)")
 	fs.StringVar(&f.db, "db", os.Getenv("WHARF_DB"), "metadata database: a postgres:// URL, or a SQLite file (default DATA/wharf.db)")
+	fs.StringVar(&f.blobs, "blobs", envOr("WHARF_BLOBS", "local"), "content storage: local (DATA/blobs) or s3://BUCKET[/PREFIX]?endpoint=URL&region=R (credentials from the AWS environment and shared config)")
+}
+
+// openBlobs opens the blob backend the flags name.
+func (f *storeFlags) openBlobs(ctx context.Context) (blob.Backend, error) {
+	if f.blobs == "" || f.blobs == "local" {
+		return local.Open(filepath.Join(f.data, "blobs"))
+	}
+	if strings.HasPrefix(f.blobs, "s3://") {
+		cfg, err := s3.ParseURL(f.blobs)
+		if err != nil {
+			return nil, err
+		}
+		cfg.TempDir = filepath.Join(f.data, "tmp", "s3")
+		return s3.Open(ctx, cfg)
+	}
+	return nil, fmt.Errorf("--blobs %q: want local or s3://BUCKET[/PREFIX]?endpoint=URL&region=R", f.blobs)
 }
 
 func (f *storeFlags) resolve() error {

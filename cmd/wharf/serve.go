@@ -19,7 +19,6 @@ import (
 	"github.com/wharfhub/wharf/internal/repo"
 	"github.com/wharfhub/wharf/internal/server"
 	"github.com/wharfhub/wharf/internal/store/blob"
-	"github.com/wharfhub/wharf/internal/store/blob/local"
 	"github.com/wharfhub/wharf/internal/store/sqlstore"
 )
 
@@ -29,6 +28,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sf.register(fs)
 	addr := fs.String("addr", envOr("WHARF_ADDR", "127.0.0.1:8080"), "address to listen on")
 	publicURL := fs.String("public-url", os.Getenv("WHARF_PUBLIC_URL"), "base URL put into returned URLs (default: from each request's Host)")
+	secretFile := fs.String("secret-file", os.Getenv("WHARF_SECRET_FILE"), "file holding the server secret (64+ hex digits) that signs transfer URLs and Xet tokens; replicas must share it (default: DATA/secret, created on first start)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -49,11 +49,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return err
 	}
-	bs, err := local.Open(filepath.Join(sf.data, "blobs"))
+	bs, err := sf.openBlobs(ctx)
 	if err != nil {
 		return err
 	}
-	key, err := loadOrCreateSecret(filepath.Join(sf.data, "secret"))
+	var key []byte
+	switch {
+	case *secretFile != "":
+		key, err = loadSecret(*secretFile)
+	case db.Dialect == sqlstore.Postgres && strings.HasPrefix(sf.blobs, "s3://"):
+		return errors.New("serve: with PostgreSQL and S3 every replica must sign with the same secret: pass --secret-file (or WHARF_SECRET_FILE)")
+	default:
+		key, err = loadOrCreateSecret(filepath.Join(sf.data, "secret"))
+	}
 	if err != nil {
 		return err
 	}
@@ -88,14 +96,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // 0600), creating it on first start. Signed transfer URLs and Xet CAS tokens
 // are derived from it, so they stay valid across restarts.
 func loadOrCreateSecret(path string) ([]byte, error) {
-	if b, err := os.ReadFile(path); err == nil {
-		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil || len(key) < 32 {
-			return nil, fmt.Errorf("secret %s: want at least 64 hex digits", path)
-		}
-		return key, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+	if key, err := loadSecret(path); !errors.Is(err, os.ErrNotExist) {
+		return key, err
 	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
@@ -107,6 +109,19 @@ func loadOrCreateSecret(path string) ([]byte, error) {
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return nil, err
+	}
+	return key, nil
+}
+
+// loadSecret reads a server secret: at least 64 hex digits.
+func loadSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) < 32 {
+		return nil, fmt.Errorf("secret %s: want at least 64 hex digits", path)
 	}
 	return key, nil
 }
