@@ -143,3 +143,37 @@ type Adopter interface {
 	// file cannot be moved into the store.
 	Adopt(ctx context.Context, oid, path string) error
 }
+
+// Direct is implemented by backends that clients can reach themselves (S3):
+// the bytes of uploads and downloads then go between the client and the
+// backend, and only verification passes through Wharf. Staged uploads live
+// under a staging name until [Store.PublishStaged] (or
+// [Store.PublishChecked]) has verified them; nothing reaches an oid unseen.
+type Direct interface {
+	// PresignGet returns a URL that GETs oid's object until ttl passes,
+	// without other credentials. A non-empty rng ("bytes=A-B") is bound into
+	// the signature: the client must send exactly that Range.
+	PresignGet(ctx context.Context, oid, rng string, ttl time.Duration) (string, error)
+	// PresignPutStaged returns a URL and the headers a client must send to
+	// PUT content into the staging name; the headers bind its size and
+	// sha256 (hex oid), so the backend refuses any other bytes.
+	PresignPutStaged(ctx context.Context, staging, oid string, size int64, ttl time.Duration) (url string, header map[string]string, err error)
+	// StartUpload starts a multipart upload into the staging name.
+	StartUpload(ctx context.Context, staging string) (uploadID string, err error)
+	// PresignPart returns a URL that PUTs part n (from 1) of an upload.
+	PresignPart(ctx context.Context, staging, uploadID string, n int, ttl time.Duration) (string, error)
+	// CompleteUpload assembles the parts, given the ETags their PUTs
+	// returned, in part order.
+	CompleteUpload(ctx context.Context, staging, uploadID string, etags []string) error
+	// AbortUpload drops a multipart upload and its parts.
+	AbortUpload(ctx context.Context, staging, uploadID string) error
+	// StatStaged returns the size of staged content, or ErrNotExist.
+	StatStaged(ctx context.Context, staging string) (int64, error)
+	// OpenStaged opens staged content for reading.
+	OpenStaged(ctx context.Context, staging string) (Object, error)
+	// PublishStaging moves staged content to oid (server side) and removes
+	// the staging name. Only Store calls it, after verification.
+	PublishStaging(ctx context.Context, staging, oid string) error
+	// DeleteStaged removes staged content; missing content is not an error.
+	DeleteStaged(ctx context.Context, staging string) error
+}

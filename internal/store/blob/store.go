@@ -239,3 +239,62 @@ func (s *Store) PutHashed(ctx context.Context, fill func(w io.Writer) error) (oi
 	}
 	return oid, hw.n, nil
 }
+
+// Direct returns the backend's direct-transfer ability, or nil.
+func (s *Store) Direct() Direct {
+	d, _ := s.b.(Direct)
+	return d
+}
+
+// PublishStaged verifies content staged by a direct upload (hashing it as
+// it is read back: it must be size bytes with sha256 oid) and publishes it
+// under oid. Content that does not match is deleted and the error wraps
+// ErrDigestMismatch or ErrSizeMismatch.
+func (s *Store) PublishStaged(ctx context.Context, staging, oid string, size int64) error {
+	d := s.Direct()
+	if d == nil {
+		return errors.New("publish staged: the backend has no direct uploads")
+	}
+	if err := CheckOID(oid); err != nil {
+		return err
+	}
+	obj, err := d.OpenStaged(ctx, staging)
+	if err != nil {
+		return err
+	}
+	err = verify(ctx, oid, size, io.Discard, func(w io.Writer) error {
+		_, err := io.CopyBuffer(w, obj, make([]byte, 1<<20))
+		return err
+	})
+	obj.Close()
+	if errors.Is(err, ErrDigestMismatch) || errors.Is(err, ErrSizeMismatch) {
+		d.DeleteStaged(context.WithoutCancel(ctx), staging)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	return d.PublishStaging(ctx, staging, oid)
+}
+
+// PublishChecked publishes content staged by a checksum-bound PUT (see
+// [Direct.PresignPutStaged]): the backend verified the sha256, so only the
+// size is checked here.
+func (s *Store) PublishChecked(ctx context.Context, staging, oid string, size int64) error {
+	d := s.Direct()
+	if d == nil {
+		return errors.New("publish checked: the backend has no direct uploads")
+	}
+	if err := CheckOID(oid); err != nil {
+		return err
+	}
+	got, err := d.StatStaged(ctx, staging)
+	if err != nil {
+		return err
+	}
+	if got != size {
+		d.DeleteStaged(context.WithoutCancel(ctx), staging)
+		return fmt.Errorf("put %s: got %d bytes, want %d: %w", oid, got, size, ErrSizeMismatch)
+	}
+	return d.PublishStaging(ctx, staging, oid)
+}
