@@ -247,4 +247,3 @@ func (s *Store) DeleteStaged(ctx context.Context, staging string) error {
 	}
 	return nil
 }
-
