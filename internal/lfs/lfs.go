@@ -195,6 +195,13 @@ func (s *Service) Verify(ctx context.Context, repoKey int64, oid string, size in
 		return err
 	}
 	if !ok {
+		// A direct basic upload is published by its verify.
+		if ok, err = s.verifyDirectPut(ctx, repoKey, oid, size); err != nil {
+			return err
+		}
+		got = size
+	}
+	if !ok {
 		return errorf(ErrObjectNotFound, "object %s is not stored in this repository", oid)
 	}
 	if got != size {
@@ -221,8 +228,15 @@ func (s *Service) chunkSize(r *repo.Repo, size int64) int64 {
 	if min := (size + 9999) / 10000; c < min {
 		c = min
 	}
+	if s.direct() != nil && c < minDirectPart {
+		c = minDirectPart
+	}
 	return c
 }
+
+// minDirectPart is S3's smallest part (but the last): parts that go
+// straight to the bucket are at least this big.
+const minDirectPart = 5 << 20
 
 // Links are what the batch answer needs to build URLs.
 type Links struct {
@@ -243,7 +257,12 @@ func (s *Service) Batch(ctx context.Context, r *repo.Repo, req *wire.BatchReques
 	// object needs multipart, every object to upload gets a multipart action
 	// (one part for small ones), which all clients handle.
 	multipart := false
-	if req.Operation == "upload" && req.OffersTransfer("multipart") {
+	if req.Operation == "upload" && req.OffersTransfer("multipart") && s.direct() != nil {
+		// Straight to the bucket: clients that offer multipart (Python,
+		// JS) ignore the headers of a basic action, and a presigned basic
+		// PUT needs them; a one-part multipart upload needs none.
+		multipart = true
+	} else if req.Operation == "upload" && req.OffersTransfer("multipart") {
 		for _, o := range req.Objects {
 			if o.Size >= s.threshold(r) {
 				multipart = true
@@ -285,6 +304,12 @@ func (s *Service) downloadAction(ctx context.Context, r *repo.Repo, oid string, 
 		return nil
 	}
 	out.Size = size
+	if href, err := s.DownloadURL(ctx, oid, time.Hour); err != nil {
+		return err
+	} else if href != "" {
+		out.Actions = map[string]*wire.BatchAction{"download": {Href: href, ExpiresIn: 3600}}
+		return nil
+	}
 	exp := s.cfg.Now().Add(time.Hour)
 	p := fmt.Sprintf("/lfs-download/%d/%s", r.Key, oid)
 	out.Actions = map[string]*wire.BatchAction{"download": {Href: links.Base + p + "?" + s.Sign("GET", p, exp), ExpiresIn: 3600}}
@@ -319,12 +344,18 @@ func (s *Service) uploadAction(ctx context.Context, r *repo.Repo, multipart bool
 	} else if ok {
 		return nil // already here: no actions
 	}
+	if multipart && s.direct() != nil {
+		return s.directMultipartAction(ctx, r, oid, size, out, links)
+	}
 	if multipart {
 		return s.multipartAction(ctx, r, oid, size, out, links)
 	}
 	if size > MaxBasicSize {
 		out.Error = &wire.BatchError{Code: 422, Message: fmt.Sprintf("Object %s is larger than 5GB and needs the multipart transfer: run `wharf lfs-enable-largefiles .` (or `huggingface-cli lfs-enable-largefiles .`) in your clone and push again", oid)}
 		return nil
+	}
+	if s.direct() != nil {
+		return s.directBasicAction(ctx, r, oid, size, out, links)
 	}
 	exp := s.cfg.Now().Add(s.cfg.UploadTTL)
 	up := fmt.Sprintf("/lfs-upload/%d/%s/%d", r.Key, oid, size)
@@ -345,6 +376,7 @@ type upload struct {
 	ChunkSize int64
 	Parts     int
 	ExpiresAt time.Time
+	Backend   string // the backend's multipart upload id: a direct upload
 }
 
 func (u *upload) partSize(n int) int64 {
@@ -434,8 +466,8 @@ func (s *Service) findOrCreateUpload(ctx context.Context, r *repo.Repo, oid stri
 func (s *Service) getUpload(ctx context.Context, id string) (*upload, error) {
 	u := &upload{ID: id}
 	var exp int64
-	err := s.db.QueryRowContext(ctx, `SELECT repo_id, oid, size, chunk_size, parts, expires_at FROM lfs_uploads WHERE id = $1`, id).
-		Scan(&u.RepoKey, &u.OID, &u.Size, &u.ChunkSize, &u.Parts, &exp)
+	err := s.db.QueryRowContext(ctx, `SELECT repo_id, oid, size, chunk_size, parts, expires_at, backend_upload FROM lfs_uploads WHERE id = $1`, id).
+		Scan(&u.RepoKey, &u.OID, &u.Size, &u.ChunkSize, &u.Parts, &exp, &u.Backend)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errorf(ErrUploadNotFound, "multipart upload %s does not exist or expired; ask the batch API again", id)
 	}
@@ -475,6 +507,9 @@ func (s *Service) PutPart(ctx context.Context, id string, n int, body io.Reader)
 	}
 	if n < 1 || n > u.Parts {
 		return "", errorf(wire.ErrInvalid, "part %d is out of range: upload %s has parts 1 to %d", n, id, u.Parts)
+	}
+	if u.Backend != "" {
+		return "", errorf(wire.ErrInvalid, "the parts of upload %s go to the storage's part URLs, not to this one", id)
 	}
 	want := u.partSize(n)
 	if ok, err := s.present(ctx, u.RepoKey, u.OID, u.Size); err != nil {
@@ -565,6 +600,9 @@ func (s *Service) Complete(ctx context.Context, id, oid string, parts []Complete
 	}
 	if oid != u.OID {
 		return errorf(wire.ErrInvalid, "completion names oid %s but upload %s is for %s", oid, id, u.OID)
+	}
+	if u.Backend != "" {
+		return s.completeDirect(ctx, u, parts)
 	}
 	completed := func() (bool, error) {
 		ok, err := s.present(ctx, u.RepoKey, u.OID, u.Size)
@@ -755,6 +793,12 @@ func (s *Service) finishUpload(ctx context.Context, id string) error {
 }
 
 func (s *Service) dropUpload(ctx context.Context, id string) error {
+	if u, err := s.getUpload(ctx, id); err == nil && u.Backend != "" {
+		if d := s.direct(); d != nil {
+			d.AbortUpload(ctx, u.staging(), u.Backend)
+			d.DeleteStaged(ctx, u.staging())
+		}
+	}
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM lfs_upload_parts WHERE upload_id = $1`, id); err != nil {
 			return err
@@ -791,6 +835,11 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			return n, err
 		}
 		n++
+	}
+	k, err := s.sweepDirect(ctx)
+	n += k
+	if err != nil {
+		return n, err
 	}
 	// Staging files of uploads that no longer exist (a crash between the
 	// row delete and the file delete).

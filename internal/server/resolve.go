@@ -101,6 +101,20 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, rr repoRo
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	if redirectable(r) {
+		// Straight from the bucket: a presigned URL needs no credentials
+		// (clients drop Authorization when a redirect leaves the origin).
+		href, err := s.lfs.DownloadURL(ctx, string(e.LFS.OID), time.Hour)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if href != "" {
+			w.Header().Set("Location", href)
+			w.WriteHeader(http.StatusFound)
+			return
+		}
+	}
 	obj, err := s.openContent(ctx, string(e.LFS.OID))
 	if err != nil {
 		s.fail(w, r, err)
@@ -108,6 +122,27 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, rr repoRo
 	}
 	defer obj.Close()
 	http.ServeContent(w, r, "", time.Time{}, obj)
+}
+
+// redirectable reports whether a download may be sent to the bucket: not a
+// small probe such as huggingface.js's "bytes=0-0", whose answer must carry
+// this response's headers (X-Linked-Etag), which a redirect would lose.
+func redirectable(r *http.Request) bool {
+	rng := r.Header.Get("Range")
+	if rng == "" {
+		return true
+	}
+	spec, ok := strings.CutPrefix(rng, "bytes=")
+	a, b, ok2 := strings.Cut(spec, "-")
+	if !ok || !ok2 || strings.Contains(spec, ",") {
+		return false
+	}
+	if b == "" {
+		return true
+	}
+	x, err1 := strconv.ParseInt(a, 10, 64)
+	y, err2 := strconv.ParseInt(b, 10, 64)
+	return err1 == nil && err2 == nil && y-x >= 1<<20
 }
 
 // openContent opens LFS content by sha256: the blob when there is one, else

@@ -345,6 +345,32 @@ func (s *Server) casReconstruction(w http.ResponseWriter, r *http.Request, hash 
 	urlFor := func(x xet.Hash, br xet.ByteRange) string {
 		return fmt.Sprintf("%s/fetch/%s/%d-%d?%s", base, x, br.Start, br.End, s.xet.SignFetch(x, br))
 	}
+	if d := s.blobs.Direct(); d != nil {
+		// Straight from the bucket, the range bound into the signature.
+		var perr error
+		urlFor = func(x xet.Hash, br xet.ByteRange) string {
+			oid, _, err := s.xet.XorbObject(ctx, x)
+			if err == nil {
+				var u string
+				if u, err = d.PresignGet(ctx, oid, fmt.Sprintf("bytes=%d-%d", br.Start, br.End), time.Hour); err == nil {
+					return u
+				}
+			}
+			perr = err
+			return ""
+		}
+		v1, v2r := plan.V1(urlFor), plan.V2(urlFor)
+		if perr != nil {
+			s.fail(w, r, perr)
+			return
+		}
+		if v2 {
+			writeJSON(w, http.StatusOK, v2r)
+		} else {
+			writeJSON(w, http.StatusOK, v1)
+		}
+		return
+	}
 	if v2 {
 		writeJSON(w, http.StatusOK, plan.V2(urlFor))
 	} else {

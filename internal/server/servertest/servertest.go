@@ -48,6 +48,8 @@ import (
 type Options struct {
 	MaxLine        int   // repo.Options.MaxLine (0: engine default)
 	MaxCommitBytes int64 // repo.Options.MaxCommitBytes (0: engine default)
+	// Backend returns the blob backend (default: blob/local in a temp dir).
+	Backend func(t testing.TB) blob.Backend
 }
 
 // Hub is a running server with its stores and the tokens of its accounts.
@@ -99,9 +101,15 @@ func NewWith(t testing.TB, d sqltest.Dialect, opts Options) *Hub {
 	ctx := context.Background()
 	db := sqltest.Open(t, d)
 	accounts := auth.New(db)
-	bs, err := local.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	var bs blob.Backend
+	if opts.Backend != nil {
+		bs = opts.Backend(t)
+	} else {
+		lb, err := local.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs = lb
 	}
 	tmp := t.TempDir()
 	logs := &logBuffer{}

@@ -2,13 +2,6 @@ package s3_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -19,85 +12,18 @@ import (
 	"github.com/wharfhub/wharf/internal/store/blob"
 	"github.com/wharfhub/wharf/internal/store/blob/blobtest"
 	"github.com/wharfhub/wharf/internal/store/blob/s3"
+	"github.com/wharfhub/wharf/internal/store/blob/s3/s3test"
 )
 
-// startVersitygw starts a real S3 server (versitygw, posix backend) on a
-// loopback port for the test and returns its endpoint. The binary comes
-// from $WHARF_VERSITYGW (scripts/versitygw.sh builds it). Without it the
-// test is skipped, unless WHARF_REQUIRE_S3=1 (CI), where it fails.
-func startVersitygw(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("WHARF_VERSITYGW")
-	if bin == "" {
-		if os.Getenv("WHARF_REQUIRE_S3") == "1" {
-			t.Fatal("WHARF_VERSITYGW is not set (source scripts/versitygw.sh)")
-		}
-		t.Skip("no versitygw: source scripts/versitygw.sh to run the S3 tests")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "--access", "wharftest", "--secret", "wharftestsecret", "--port", addr, "--quiet", "posix", dir)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	endpoint := "http://" + addr
-	for i := 0; ; i++ {
-		resp, err := http.Get(endpoint)
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if i > 300 {
-			t.Fatalf("versitygw did not start at %s: %v", endpoint, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Setenv("AWS_ACCESS_KEY_ID", "wharftest")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "wharftestsecret")
-	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	return endpoint
-}
+func startVersitygw(t *testing.T) string { return s3test.Start(t) }
 
-// newBucket creates a fresh bucket and opens a Store on it.
 func newBucket(t *testing.T, endpoint string, partSize int64) *s3.Store {
 	t.Helper()
-	ctx := context.Background()
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "wharf-" + hex.EncodeToString(b)
-	cfg, err := s3.ParseURL(fmt.Sprintf("s3://%s/blobs?endpoint=%s&region=us-east-1", name, endpoint))
-	if err != nil {
-		t.Fatal(err)
+	// A missing bucket does not open.
+	if _, err := s3.Open(context.Background(), s3.Config{Bucket: "no-such-bucket", Endpoint: endpoint, TempDir: t.TempDir()}); err == nil {
+		t.Fatal("Open of a missing bucket succeeded")
 	}
-	cfg.TempDir = t.TempDir()
-	cfg.PartSize = partSize
-	// Create the bucket with a bare client, then open the store on it.
-	if _, err := s3.Open(ctx, cfg); err == nil {
-		t.Fatalf("Open of a missing bucket %s succeeded", name)
-	}
-	client, err := s3.NewClient(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
-	st, err := s3.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return s3test.Bucket(t, endpoint, partSize)
 }
 
 func TestConformance(t *testing.T) {
