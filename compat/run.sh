@@ -17,6 +17,11 @@
 #   WHARF_COMPAT_KEEP=1   keep the temp dir (server log, data, client logs)
 #   WHARF_COMPAT_PYTHON   python used to create the venvs (default: python3)
 #   WHARF_COMPAT_BIN      test this wharf binary instead of building ./cmd/wharf
+#   WHARF_COMPAT_SCALEOUT=1  run the server as it runs at scale: two
+#                         replicas on PostgreSQL ($WHARF_TEST_POSTGRES) and S3
+#                         (versitygw, $WHARF_VERSITYGW) behind a round-robin
+#                         proxy (compat/tools/rrproxy), so consecutive requests
+#                         of a client go to different replicas
 #   WHARF_COMPAT_WIRETAP=1  record every client's requests through
 #                         compat/tools/wiretap.py; WHARF_COMPAT_WIRE_DIR=DIR
 #                         keeps the logs (compare: compat/tools/wirediff.py)
@@ -58,6 +63,13 @@ cleanup() {
 		for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$SERVER_PID" 2>/dev/null
 		wait "$SERVER_PID" 2>/dev/null
+	fi
+	for pid in ${REPLICA_PIDS[@]+"${REPLICA_PIDS[@]}"} ${VG_PID:-}; do
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	if [ -n "${dbname:-}" ] && [ -n "${PSQL:-}" ]; then
+		"$PSQL" -X -q -d "$WHARF_TEST_POSTGRES" -c "DROP DATABASE IF EXISTS $dbname" >/dev/null 2>&1
 	fi
 	if [ "${WHARF_COMPAT_KEEP:-0}" = 1 ] || { [ "$rc" -ne 0 ] && [ "${CI:-}" != true ]; }; then
 		log "kept $TMP (server.log, client logs, data)"
@@ -138,7 +150,7 @@ export WHARF_BIN="$TMP/wharf"
 
 # --- client environments ----------------------------------------------------
 for c in hf036 hf1 hf2; do
-	if want "$c" || { [ "$c" = hf2 ] && want hf2-noxet; }; then ensure_venv "$c"; fi
+	if want "$c" || { [ "$c" = hf2 ] && { want hf2-noxet || [ "${WHARF_COMPAT_SCALEOUT:-0}" = 1 ]; }; }; then ensure_venv "$c"; fi
 done
 if want js || want js-noxet; then ensure_npm; fi
 log "environments ready ($(elapsed))"
@@ -151,27 +163,86 @@ export WHARF_TOKEN_ALICE WHARF_TOKEN_BOB WHARF_TOKEN_READ
 WHARF_TOKEN_ALICE=$(rand_token)
 WHARF_TOKEN_BOB=$(rand_token)
 WHARF_TOKEN_READ=$(rand_token)
-W() { "$TMP/wharf" "$@" --data "$DATA" >>"$TMP/admin.log" 2>&1; }
+SCALEOUT=${WHARF_COMPAT_SCALEOUT:-0}
+DBFLAG=()
+if [ "$SCALEOUT" = 1 ]; then
+	[ -n "${WHARF_TEST_POSTGRES:-}" ] || { log "ERROR: WHARF_COMPAT_SCALEOUT=1 needs WHARF_TEST_POSTGRES (scripts/postgres.sh)"; exit 1; }
+	[ -x "${WHARF_VERSITYGW:-}" ] || { log "ERROR: WHARF_COMPAT_SCALEOUT=1 needs WHARF_VERSITYGW (scripts/versitygw.sh)"; exit 1; }
+	PSQL=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)
+	dbname="wharf_compat_$$_$(date +%s)"
+	"$PSQL" -X -q -d "$WHARF_TEST_POSTGRES" -c "CREATE DATABASE $dbname" >/dev/null
+	DBURL="${WHARF_TEST_POSTGRES%%\?*}"
+	DBURL="${DBURL%/*}/$dbname?sslmode=disable"
+	DBFLAG=(--db "$DBURL")
+fi
+W() { "$TMP/wharf" "$@" --data "$DATA" "${DBFLAG[@]}" >>"$TMP/admin.log" 2>&1; }
 W admin user add alice --fullname "Alice Compat" --email alice@example.com --token "$WHARF_TOKEN_ALICE"
 W admin user add bob --fullname "Bob Compat" --token "$WHARF_TOKEN_BOB"
 W admin org add acme --member alice
 W admin token add alice --role read --value "$WHARF_TOKEN_READ" --name compat-read
 
 # --- server -----------------------------------------------------------------
-# The files exist before the server starts: the background job opens its
+# The files exist before the servers start: a background job opens its
 # redirections only once it runs, possibly after the first sed below.
-: >"$TMP/server.out"
-: >"$TMP/server.log"
-"$TMP/wharf" serve --data "$DATA" --addr 127.0.0.1:0 >"$TMP/server.out" 2>"$TMP/server.log" &
-SERVER_PID=$!
-ENDPOINT=""
-for _ in $(seq 1 300); do
-	ENDPOINT=$(sed -n 's/^wharf: serving \(http:\/\/[^ ]*\).*/\1/p' "$TMP/server.out" | head -n 1)
-	[ -n "$ENDPOINT" ] && break
-	kill -0 "$SERVER_PID" 2>/dev/null || { log "ERROR: wharf serve exited"; cat "$TMP/server.log" >&2; exit 1; }
-	sleep 0.1
-done
-[ -n "$ENDPOINT" ] || { log "ERROR: wharf serve did not start"; cat "$TMP/server.log" >&2; exit 1; }
+free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_line() { # wait_line FILE SED-EXPR PID WHAT: echo the first match
+	local out=""
+	for _ in $(seq 1 300); do
+		out=$(sed -n "$2" "$1" | head -n 1)
+		[ -n "$out" ] && { echo "$out"; return 0; }
+		kill -0 "$3" 2>/dev/null || { log "ERROR: $4 exited"; return 1; }
+		sleep 0.1
+	done
+	log "ERROR: $4 did not start"
+	return 1
+}
+if [ "$SCALEOUT" = 1 ]; then
+	VG_PORT=$(free_port)
+	mkdir -p "$TMP/s3/wharf"
+	"$WHARF_VERSITYGW" --access compat --secret compatsecret --port "127.0.0.1:$VG_PORT" --quiet posix "$TMP/s3" >"$TMP/versitygw.log" 2>&1 &
+	VG_PID=$!
+	export AWS_ACCESS_KEY_ID=compat AWS_SECRET_ACCESS_KEY=compatsecret AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+	for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$VG_PORT" && break; sleep 0.1; done
+	od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$TMP/secret"
+	PROXY_PORT=$(free_port)
+	ENDPOINT="http://127.0.0.1:$PROXY_PORT"
+	BACKENDS=()
+	REPLICA_PIDS=()
+	REPLICA_PORTS=()
+	# start_replica I: replica I (0 or 1) on its port; appends to its log.
+	start_replica() {
+		local i=$1 port=${REPLICA_PORTS[$1]}
+		mkdir -p "$TMP/replica-$i"
+		: >"$TMP/server-$i.out"
+		"$TMP/wharf" serve --data "$TMP/replica-$i" "${DBFLAG[@]}" --addr "127.0.0.1:$port" --public-url "$ENDPOINT" \
+			--blobs "s3://wharf/blobs?endpoint=http://127.0.0.1:$VG_PORT&region=us-east-1" --secret-file "$TMP/secret" \
+			>"$TMP/server-$i.out" 2>>"$TMP/server-$i.log" &
+		REPLICA_PIDS[$i]=$!
+		wait_line "$TMP/server-$i.out" 's/^wharf: serving \(http:\/\/[^ ]*\).*/\1/p' "$!" "replica $i" >/dev/null ||
+			{ cat "$TMP/server-$i.log" >&2; return 1; }
+	}
+	for i in 0 1; do
+		REPLICA_PORTS[$i]=$(free_port)
+		start_replica "$i" || exit 1
+		BACKENDS+=("http://127.0.0.1:${REPLICA_PORTS[$i]}")
+	done
+	go build -o "$TMP/rrproxy" ./compat/tools/rrproxy
+	: >"$TMP/server.out"
+	"$TMP/rrproxy" -listen "127.0.0.1:$PROXY_PORT" "${BACKENDS[@]}" >"$TMP/server.out" 2>"$TMP/server.log" &
+	SERVER_PID=$!
+	wait_line "$TMP/server.out" 's/^rrproxy: listening \(http:[^ ]*\)$/\1/p' "$SERVER_PID" rrproxy >/dev/null || exit 1
+	# The xet_dedup scenarios measure the stored bytes: here they are in the bucket.
+	COMPAT_DATA="$TMP/s3/wharf"
+	log "scale-out: replicas ${BACKENDS[*]} on PostgreSQL and versitygw :$VG_PORT behind $ENDPOINT"
+else
+	: >"$TMP/server.out"
+	: >"$TMP/server.log"
+	"$TMP/wharf" serve --data "$DATA" --addr 127.0.0.1:0 >"$TMP/server.out" 2>"$TMP/server.log" &
+	SERVER_PID=$!
+	ENDPOINT=$(wait_line "$TMP/server.out" 's/^wharf: serving \(http:\/\/[^ ]*\).*/\1/p' "$SERVER_PID" "wharf serve") ||
+		{ cat "$TMP/server.log" >&2; exit 1; }
+	COMPAT_DATA="$DATA"
+fi
 "$PYTHON" - "$ENDPOINT" <<'EOF'
 import sys, time, urllib.request
 for _ in range(100):
@@ -226,7 +297,7 @@ client_env() {
 		HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_DISABLE_PROGRESS_BARS=1
 		HF_HUB_DISABLE_UPDATE_CHECK=1 DO_NOT_TRACK=1
 		TMPDIR="$home/work" WHARF_COMPAT_CLIENT="$name" PYTHONUNBUFFERED=1
-		WHARF_COMPAT_DATA="$DATA")
+		WHARF_COMPAT_DATA="$COMPAT_DATA" WHARF_COMPAT_SCALEOUT="$SCALEOUT")
 }
 
 # run_suite NAME CMD...: run one client suite; a suite that dies without
@@ -279,13 +350,36 @@ for c in go git; do
 		bash "$COMPAT/$c/run.sh"
 done
 
+# The fault suites (scale-out only): kill -9 a replica while uploads,
+# commits and pushes are in flight (compat/python/scenarios.py
+# replica_kill), with Xet and with LFS multipart; the killed replica is
+# started again after each.
+if [ "$SCALEOUT" = 1 ]; then
+	CLIENTS="$CLIENTS fault fault-noxet"
+	for c in fault fault-noxet; do
+		client_env "$c"
+		extra=()
+		if [ "$c" = fault-noxet ]; then extra=(HF_HUB_DISABLE_XET=1); fi
+		victim=0
+		[ "$c" = fault-noxet ] && victim=1
+		run_suite "$c" "${CLIENT_ENV[@]}" "${extra[@]}" WHARF_COMPAT_ONLY=replica_kill \
+			WHARF_COMPAT_REPLICA_PIDS="${REPLICA_PIDS[$victim]}" PATH="$COMPAT/.venv-hf2/bin:$PATH" \
+			"$COMPAT/.venv-hf2/bin/python" "$COMPAT/python/scenarios.py"
+		wait "${REPLICA_PIDS[$victim]}" 2>/dev/null || true
+		start_replica "$victim" || exit 1
+	done
+fi
+
 # --- report -----------------------------------------------------------------
 rc=0
 "$PYTHON" "$COMPAT/report.py" "$WHARF_COMPAT_RESULTS" --clients "$CLIENTS" --failed-suites "${suite_failed[*]:-}" \
 	--known "$COMPAT/known-failures.txt" || rc=$?
 if [ "$rc" -ne 0 ]; then
-	log "server log tail ($TMP/server.log):"
-	tail -n 60 "$TMP/server.log" | sed 's/^/[server] /' >&2 || true
+	for f in "$TMP"/server.log "$TMP"/server-*.log; do
+		[ -f "$f" ] || continue
+		log "server log tail ($f):"
+		grep -v ' status=[23][0-9][0-9] ' "$f" | tail -n 40 | sed 's/^/[server] /' >&2 || true
+	done
 fi
 log "total $(elapsed)"
 exit "$rc"

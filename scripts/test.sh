@@ -3,7 +3,7 @@
 #
 #   ./scripts/test.sh
 #
-# Installs what it needs (git, git-lfs, PostgreSQL; root only), starts a
+# Installs what it needs (git, git-lfs, Chromium, PostgreSQL; root only), starts a
 # private PostgreSQL (scripts/postgres.sh) unless $WHARF_TEST_POSTGRES already
 # points at a reachable one, then runs: gofmt -l, go vet, go test -race, and
 # compat/run.sh if present. With CI=true, WHARF_REQUIRE_POSTGRES=1 is set so
@@ -47,6 +47,10 @@ command -v git >/dev/null 2>&1 || missing+=(git)
 command -v git-lfs >/dev/null 2>&1 || missing+=(git-lfs)
 # go test -race needs cgo and a C compiler
 command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+# the browser test of the web UI (internal/web) drives headless Chromium
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
+	missing+=(chromium)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
 	if wharf_is_root; then
 		wharf_apt_install "${missing[@]}"
@@ -83,8 +87,13 @@ go vet ./...
 pass vet
 
 step="go test"
+# The browser test keeps a screenshot of every page it visits here.
+export WHARF_SCREENSHOTS="${WHARF_SCREENSHOTS:-${TMPDIR:-/tmp}/wharf-screenshots}"
+rm -rf "$WHARF_SCREENSHOTS"
 echo "==> go test -race -count=1 -timeout 20m ./...${WHARF_REQUIRE_POSTGRES:+ (WHARF_REQUIRE_POSTGRES=1)}"
+echo "==> screenshots: $WHARF_SCREENSHOTS"
 go test -race -count=1 -timeout 20m ./...
+echo "screenshots: $WHARF_SCREENSHOTS"
 pass "go-test"
 
 if [ -f compat/run.sh ]; then

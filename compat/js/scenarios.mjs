@@ -138,6 +138,7 @@ function checkTransfers() {
 
 // XET: this column lets the client use Xet (the default), so LFS-size files must go through it.
 const XET = USE_XET !== false;
+const SCALEOUT = process.env.WHARF_COMPAT_SCALEOUT === "1";
 
 // Bytes in the server's blob store (its data dir is shared with the suite).
 function storedBytes() {
@@ -346,7 +347,8 @@ scenario("lfs_multipart_repo", async () => {
 	const repo = { type: "model", name: rid("lfs-multipart") };
 	const thresh = 1024 * 1024;
 	await rawCreate(repo.name, { lfsmultipartthresh: thresh });
-	const content = rand(3 * thresh + 4321, "js-multipart");
+	// With S3 (WHARF_COMPAT_SCALEOUT) parts are at least 5 MiB.
+	const content = rand((SCALEOUT ? 11 : 3) * thresh + 4321, "js-multipart");
 	wire = [];
 	await hub.uploadFile({ ...upl, repo, file: { path: "big/multipart.bin", content: blob(content) } });
 	checkTransfers();

@@ -56,7 +56,15 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(segs) == 0 {
 		setRoute(r, "root")
+		if s.servePage(w, r) {
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]string{"name": "wharf", "message": "Hugging Face Hub compatible server"})
+		return
+	}
+	if len(segs) == 1 && segs[0] == "healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		setRoute(r, "health")
+		s.handleHealth(w, r)
 		return
 	}
 	if segs[0] == "api" {
@@ -197,7 +205,7 @@ func (s *Server) routeWeb(w http.ResponseWriter, r *http.Request, segs []string)
 		segs = segs[1:]
 	}
 	if len(segs) < 2 {
-		s.notFound(w, r)
+		s.page(w, r)
 		return
 	}
 	name := segs[1]
@@ -207,7 +215,7 @@ func (s *Server) routeWeb(w http.ResponseWriter, r *http.Request, segs []string)
 	}
 	id, err := wire.ParseRepoID(segs[0] + "/" + name)
 	if err != nil {
-		s.notFound(w, r)
+		s.page(w, r)
 		return
 	}
 	rr := repoRoute{typ: t, id: id, git: git}
@@ -225,6 +233,19 @@ func (s *Server) routeWeb(w http.ResponseWriter, r *http.Request, segs []string)
 	case rr.action == "info" && len(rr.rest) >= 2 && rr.rest[0] == "lfs":
 		s.routeLFS(w, r, rr)
 	default:
+		s.page(w, r)
+	}
+}
+
+// servePage offers r to the web UI and reports whether it answered.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request) bool {
+	return s.cfg.Pages != nil && s.cfg.Pages.ServePage(w, r, identity(r))
+}
+
+// page answers r with a page of the web UI, or 404 when it has none.
+func (s *Server) page(w http.ResponseWriter, r *http.Request) {
+	setRoute(r, "page")
+	if !s.servePage(w, r) {
 		s.notFound(w, r)
 	}
 }

@@ -42,6 +42,20 @@ type Config struct {
 	LFSChunkSize int64
 	// TempDir holds multipart parts while they arrive.
 	TempDir string
+	// Pages serves the web UI at the page URLs. Default: none, every page
+	// URL answers a JSON 404 and / a JSON greeting.
+	Pages Pages
+}
+
+// Pages is the web UI. The server offers it every request that no API,
+// resolve, git or LFS route takes, and GET / and HEAD /.
+type Pages interface {
+	// ServePage answers r and returns true when r is one of its pages;
+	// otherwise it writes nothing and returns false, and the server answers
+	// 404. id is the identity of the request's Authorization header (nil
+	// when there is none): pages may add their own (a session cookie). It
+	// is called concurrently.
+	ServePage(w http.ResponseWriter, r *http.Request, id *auth.Identity) bool
 }
 
 // Server is an http.Handler for the Hub API.
@@ -77,6 +91,20 @@ func New(cfg Config) *Server {
 	})
 	x := xetcas.New(xetcas.Config{DB: cfg.Engine.DB(), Blobs: cfg.Blobs, Key: cfg.SigningKey})
 	return &Server{cfg: cfg, engine: cfg.Engine, auth: cfg.Auth, blobs: cfg.Blobs, lfs: l, xet: x, log: cfg.Logger}
+}
+
+// handleHealth answers a load balancer: 200 "ok" when the database
+// answers, 503 otherwise.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.engine.DB().PingContext(ctx); err != nil {
+		logError(r, err)
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
 }
 
 // Xet returns the server's Xet CAS.
@@ -195,6 +223,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rl.err != nil {
 		attrs = append(attrs, slog.String("err", rl.err.Error()))
+	}
+	if rl.route == "health" && sw.status == http.StatusOK {
+		return // load balancers ask every second or so
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
