@@ -5,8 +5,10 @@
 #
 # Installs what it needs (git, git-lfs, Chromium, PostgreSQL; root only), starts a
 # private PostgreSQL (scripts/postgres.sh) unless $WHARF_TEST_POSTGRES already
-# points at a reachable one, then runs: gofmt -l, go vet, go test -race, and
-# compat/run.sh if present. With CI=true, WHARF_REQUIRE_POSTGRES=1 is set so
+# points at a reachable one, builds versitygw once (scripts/versitygw.sh: a
+# real S3 server for the S3 tests), then runs: gofmt -l, go vet, go test
+# -race, compat/run.sh, and compat/run.sh at scale (two replicas on
+# PostgreSQL + S3 behind a round-robin proxy, with a kill -9 fault run). With CI=true, WHARF_REQUIRE_POSTGRES=1 is set so
 # tests needing PostgreSQL fail instead of skipping.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -70,6 +72,15 @@ if [ "${CI:-}" = true ]; then
 	export WHARF_REQUIRE_POSTGRES=1
 fi
 
+# --- S3 (versitygw) ---------------------------------------------------------------
+step="versitygw"
+# shellcheck source=versitygw.sh
+. scripts/versitygw.sh
+echo "==> versitygw: $WHARF_VERSITYGW"
+if [ "${CI:-}" = true ]; then
+	export WHARF_REQUIRE_S3=1
+fi
+
 # --- checks -------------------------------------------------------------------
 step="gofmt"
 echo "==> gofmt -l ."
@@ -101,5 +112,9 @@ if [ -f compat/run.sh ]; then
 	echo "==> compat/run.sh"
 	bash compat/run.sh
 	pass compat
+	step="compat scale-out"
+	echo "==> compat/run.sh with two replicas on PostgreSQL + S3 behind a round-robin proxy (WHARF_COMPAT_SCALEOUT=1)"
+	WHARF_COMPAT_SCALEOUT=1 bash compat/run.sh
+	pass compat-scaleout
 fi
 step="done"
