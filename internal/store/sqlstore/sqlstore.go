@@ -91,8 +91,29 @@ func (db *DB) render(src string) string {
 	return strings.NewReplacer("{{ID}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{BYTES}}", "BLOB").Replace(src)
 }
 
+// migrationLock is the PostgreSQL advisory lock that serializes the
+// migrations of replicas starting at the same time.
+const migrationLock = 0x77686172 // "whar"
+
+// lockMigrations takes the migration lock for the transaction (PostgreSQL;
+// SQLite transactions already hold the write lock).
+func (db *DB) lockMigrations(ctx context.Context, tx *sql.Tx) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock)
+	return err
+}
+
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := db.lockMigrations(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -111,6 +132,9 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			if err := db.lockMigrations(ctx, tx); err != nil {
+				return err
+			}
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, v).Scan(&n); err != nil {
 				return err

@@ -57,6 +57,10 @@ func Open(t testing.TB, d Dialect) *sqlstore.DB {
 	return db
 }
 
+// FreshPostgres creates a new, empty (unmigrated) database on the test
+// server and returns its DSN; it is dropped when the test ends.
+func FreshPostgres(t testing.TB) string { return freshPostgres(t) }
+
 // freshPostgres creates a new database on the test server and returns its DSN.
 func freshPostgres(t testing.TB) string {
 	t.Helper()
