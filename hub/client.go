@@ -56,6 +56,16 @@ type Options struct {
 	Workers int
 	// Logger receives debug lines about retries. Default: discard.
 	Logger *slog.Logger
+	// DisableXet makes the client use plain LFS transfers for uploads and
+	// plain GETs for downloads even when the Hub offers Xet. Default:
+	// $HF_HUB_DISABLE_XET (1, true, yes or on disables), else Xet is used
+	// whenever the Hub offers it.
+	DisableXet bool
+	// XetCacheDir is where Xet keeps what it knows from earlier uploads
+	// (their shards and the Hub's dedup answers), per CAS URL, so that
+	// re-uploading changed files sends only what changed. Default:
+	// $HF_XET_CACHE, else $HF_HOME/xet, as huggingface_hub (hf_xet).
+	XetCacheDir string
 }
 
 // Client talks to one Hub. It is safe for concurrent use.
@@ -69,6 +79,8 @@ type Client struct {
 
 	futureOnce sync.Once
 	futures    chan func()
+
+	xet xetState
 }
 
 // New returns a Client configured by opts (nil means all defaults).
@@ -111,6 +123,15 @@ func New(opts *Options) (*Client, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if !o.DisableXet {
+		o.DisableXet = envBool("HF_HUB_DISABLE_XET")
+	}
+	if o.XetCacheDir == "" {
+		o.XetCacheDir = os.Getenv("HF_XET_CACHE")
+	}
+	if o.XetCacheDir == "" {
+		o.XetCacheDir = filepath.Join(hfHome(), "xet")
+	}
 	ua := fmt.Sprintf("wharf-hub-go/%s; go/%s", Version, strings.TrimPrefix(runtime.Version(), "go"))
 	if o.UserAgent != "" {
 		ua = o.UserAgent + "; " + ua
@@ -137,6 +158,16 @@ func tokenFromEnv() string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// envBool reads a boolean environment variable the way huggingface_hub
+// does: 1, true, yes and on (any case) are true.
+func envBool(k string) bool {
+	switch strings.ToLower(strings.TrimSpace(os.Getenv(k))) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
 }
 
 // TokenPath is where huggingface_hub stores the login token:

@@ -37,6 +37,7 @@ type AddOp struct {
 	gitBlob      string
 	uploaded     bool // LFS content is on the Hub
 	committed    bool
+	xet          *xetScan // chunks, when the content was hashed for Xet
 }
 
 // DeleteOp deletes a file, or a folder when IsFolder is set.
@@ -116,15 +117,20 @@ type CommitOptions struct {
 	// Progress is called as LFS content is uploaded, from several
 	// goroutines at once. Before the transfers of a batch start, it is
 	// called once with Sent 0 for each file of the batch that will be sent,
-	// so that a caller knows the total.
+	// so that a caller knows the total. With Xet, Sent grows as the xorbs
+	// holding a file's new chunks are uploaded and as its chunks are found
+	// on the Hub (counted in Deduped too).
 	Progress func(Progress)
 }
 
 // Progress reports bytes sent for one file.
 type Progress struct {
 	Path  string // path in the repo
-	Sent  int64  // bytes of this file sent so far
+	Sent  int64  // bytes of this file sent so far (with Xet: sent or deduplicated)
 	Total int64  // size of the file
+	// Deduped is the part of Sent that was not sent because the Hub
+	// already had it (Xet only; always 0 for LFS transfers).
+	Deduped int64
 }
 
 // CommitInfo describes a commit (or, when nothing changed, the head).
@@ -366,9 +372,13 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 		}
 	}
 	// Hash: sha256 for LFS content, the git blob id for regular files (to
-	// drop unchanged ones). One read each, in parallel.
+	// drop unchanged ones). One read each, in parallel. LFS content is
+	// also cut into Xet chunks in the same read when the Hub is likely to
+	// take Xet, so that the Xet upload need not read it again but for
+	// the chunks it sends.
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(c.opts.Workers)
+	chunkLFS := c.xetEnabled() && !c.xet.refused.Load()
 	for _, a := range todo {
 		if a.shouldIgnore || a.sha256 != "" {
 			continue
@@ -376,6 +386,11 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 		g.Go(func() error {
 			if gctx.Err() != nil {
 				return gctx.Err()
+			}
+			if a.mode == "lfs" && chunkLFS {
+				sha, scan, err := c.scanXet(gctx, a.Content)
+				a.sha256, a.xet = sha, scan
+				return err
 			}
 			sha, blob, err := hashes(gctx, a.Content, a.mode == "regular")
 			a.sha256, a.gitBlob = sha, blob

@@ -235,7 +235,7 @@ func TestPreuploadLFSFiles(t *testing.T) {
 			ops = append(ops, add)
 		}
 		reqs := rec.take()
-		equals(t, "uploads", count(reqs, "PUT "), 5)
+		equals(t, "uploads", uploads(reqs), 5)
 		equals(t, "commits before CreateCommit", count(reqs, "/commit/"), 0)
 
 		// A small regular file preuploaded keeps its content.
@@ -249,7 +249,7 @@ func TestPreuploadLFSFiles(t *testing.T) {
 		ci, err := c.CreateCommit(ctx, r, ops, &hub.CommitOptions{Message: "Add 5 shards"})
 		ok(t, err)
 		reqs = rec.take()
-		equals(t, "uploads during the commit", count(reqs, "PUT "), 0)
+		equals(t, "uploads during the commit", uploads(reqs), 0)
 		equals(t, "commits", count(reqs, "/commit/"), 1)
 		equals(t, "history", historyLen(t, c, r, ""), 2)
 		for i, data := range shards {
@@ -274,7 +274,7 @@ func TestPreuploadLFSFiles(t *testing.T) {
 func TestLFSBasicAndMultipart(t *testing.T) {
 	servertest.Run(t, func(t *testing.T, h *servertest.Hub) {
 		ctx := t.Context()
-		c, rec := newClient(t, h.URL, h.Alice)
+		c, rec := newLFSClient(t, h.URL, h.Alice)
 		basic := hub.Repo{ID: "alice/basic"}
 		multi := hub.Repo{ID: "alice/multi"}
 		_, err := c.CreateRepo(ctx, basic, nil)

@@ -33,7 +33,10 @@ type DownloadOptions struct {
 
 // Download writes a file of the repo to w and checks what arrived: its
 // size, and its sha256 (LFS files) or git blob id (regular files) against
-// the ETag the Hub announced.
+// the ETag the Hub announced. A file stored through Xet (the answer names
+// its Xet hash and a xet-auth link) is reconstructed from the Xet CAS with
+// parallel ranged GETs, unless Options.DisableXet is set; the check then
+// happens once all bytes are written to w.
 func (c *Client) Download(ctx context.Context, r Repo, pathInRepo string, w io.Writer, opts *DownloadOptions) (*FileMetadata, error) {
 	if err := r.check(); err != nil {
 		return nil, err
@@ -43,11 +46,17 @@ func (c *Client) Download(ctx context.Context, r Repo, pathInRepo string, w io.W
 		revision = opts.Revision
 	}
 	u := c.endpoint + r.webPath() + "/resolve/" + rev(revision) + "/" + quotePath(pathInRepo)
-	resp, err := c.do(ctx, request{method: http.MethodGet, url: u, auth: true, retry: true})
+	req := request{method: http.MethodGet, url: u, auth: true, retry: true}
+	if c.xetEnabled() {
+		// A Hub then answers for a Xet file with its Xet hash and a small
+		// JSON body instead of the bytes (as for huggingface.js).
+		req.header = http.Header{"Accept": {xetFileInfoType + ", */*"}}
+	}
+	resp, err := c.do(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { resp.Body.Close() }()
 	md := &FileMetadata{Commit: resp.Header.Get("X-Repo-Commit"), Size: resp.ContentLength}
 	etag := resp.Header.Get("X-Linked-Etag")
 	if etag == "" {
@@ -56,6 +65,22 @@ func (c *Client) Download(ctx context.Context, r Repo, pathInRepo string, w io.W
 	md.ETag = strings.Trim(strings.TrimPrefix(etag, "W/"), `"`)
 	if s := resp.Header.Get("X-Linked-Size"); s != "" {
 		md.Size, _ = strconv.ParseInt(s, 10, 64)
+	}
+	if c.xetEnabled() {
+		if fh, auth, ok := c.xetSource(resp.Header); ok && md.Size >= 0 {
+			resp.Body.Close()
+			if err := c.downloadXet(ctx, auth, fh, md, w); err != nil {
+				return nil, fmt.Errorf("hub: download %s through Xet: %w", pathInRepo, err)
+			}
+			return md, nil
+		}
+		if strings.HasPrefix(resp.Header.Get("Content-Type"), xetFileInfoType) {
+			// File info we cannot use: ask for the bytes.
+			resp.Body.Close()
+			if resp, err = c.do(ctx, request{method: http.MethodGet, url: u, auth: true, retry: true}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	var h hash.Hash
 	switch len(md.ETag) {

@@ -319,7 +319,7 @@ func TestMultipartPartConnectionCut(t *testing.T) {
 	var cut atomic.Int32
 	h := newLocalHub(t, cutPartOnce(&cut))
 	ctx := t.Context()
-	c, rec := newClient(t, h.URL, h.Alice)
+	c, rec := newLFSClient(t, h.URL, h.Alice)
 	r := hub.Repo{ID: "alice/cut"}
 	_, err := c.CreateRepo(ctx, r, &hub.CreateRepoOptions{LFSMultipartThreshold: 1 << 20})
 	ok(t, err)
@@ -382,7 +382,7 @@ func TestFileChangesSizeAfterHashing(t *testing.T) {
 			t.Log(err)
 			reqs := rec.take()
 			equals(t, "commit POSTs", count(reqs, "/commit/"), 0)
-			equals(t, "basic PUT attempts", count(reqs, "PUT /lfs-upload/"), map[string]int{"w.bin": 0, "a.txt": 1}[name])
+			equals(t, "uploads", uploads(reqs), map[string]int{"w.bin": 0, "a.txt": 1}[name])
 			equals(t, "history", historyLen(t, c, r, ""), before)
 		})
 	}
@@ -420,7 +420,7 @@ func (failingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 func TestBodyReadErrorsAreNotRetried(t *testing.T) {
 	h := newLocalHub(t, nil)
 	ctx := t.Context()
-	c, rec := newClient(t, h.URL, h.Alice)
+	c, rec := newLFSClient(t, h.URL, h.Alice)
 	r := hub.Repo{ID: "alice/fire"}
 	_, err := c.CreateRepo(ctx, r, nil)
 	ok(t, err)
@@ -463,7 +463,7 @@ func TestCommitBodyBreaksMidway(t *testing.T) {
 }
 
 // TestCancelStopsUpload cancels an upload while the server holds an LFS
-// PUT: the call returns promptly with context.Canceled and nothing is
+// PUT or a Xet xorb POST: the call returns promptly with context.Canceled and nothing is
 // committed.
 func TestCancelStopsUpload(t *testing.T) {
 	arrived := make(chan struct{})
@@ -471,7 +471,7 @@ func TestCancelStopsUpload(t *testing.T) {
 	release := make(chan struct{})
 	h := newLocalHub(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodPut {
+			if r.Method == http.MethodPut || strings.HasPrefix(r.URL.Path, "/api/cas/v1/xorbs/") {
 				once.Do(func() { close(arrived) })
 				select {
 				case <-r.Context().Done():

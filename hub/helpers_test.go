@@ -80,14 +80,33 @@ func count(reqs []string, sub string) int {
 // requests. Retries are fast so that failures do not stall tests.
 func newClient(t testing.TB, url, token string) (*hub.Client, *recorder) {
 	t.Helper()
+	return newClientXet(t, url, token, false)
+}
+
+// newLFSClient is newClient with Xet disabled, for tests of the LFS
+// transfers.
+func newLFSClient(t testing.TB, url, token string) (*hub.Client, *recorder) {
+	t.Helper()
+	return newClientXet(t, url, token, true)
+}
+
+func newClientXet(t testing.TB, url, token string, disableXet bool) (*hub.Client, *recorder) {
+	t.Helper()
 	rec := &recorder{next: http.DefaultTransport.(*http.Transport).Clone()}
 	c, err := hub.New(&hub.Options{
 		Endpoint: url, Token: token, NoToken: token == "",
 		HTTPClient:     &http.Client{Transport: rec},
 		RetryBaseDelay: 10 * time.Millisecond, RetryMaxDelay: 50 * time.Millisecond,
+		XetCacheDir: t.TempDir(), DisableXet: disableXet,
 	})
 	ok(t, err)
 	return c, rec
+}
+
+// uploads counts the content uploads among reqs: LFS PUTs and Xet xorb
+// POSTs.
+func uploads(reqs []string) int {
+	return count(reqs, "PUT ") + count(reqs, "POST /api/cas/v1/xorbs/")
 }
 
 // writeTree writes files (slash-separated relative path → content) below dir.

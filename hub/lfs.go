@@ -70,9 +70,17 @@ func (c *Client) uploadLFS(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 		return nil
 	}
 	transfers := semaphore(make(chan struct{}, c.opts.Workers))
+	offer := []string{"basic", "multipart"}
+	if c.xetEnabled() {
+		offer = append(offer, "xet") // last: servers that pick the first they know still take basic
+	}
+	// Files the Hub wants through Xet are collected over all batches and
+	// sent in one Xet session, so that small files share xorbs.
+	var xetAdds []*AddOp
+	var xetTok *casToken
 	for start := 0; start < len(todo); start += 256 {
 		batch := todo[start:min(start+256, len(todo))]
-		req := wire.BatchRequest{Operation: "upload", Transfers: []string{"basic", "multipart"}, HashAlgo: "sha256"}
+		req := wire.BatchRequest{Operation: "upload", Transfers: offer, HashAlgo: "sha256"}
 		if !o.CreatePR {
 			name := o.Revision
 			if name == "" {
@@ -97,6 +105,27 @@ func (c *Client) uploadLFS(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 		}
 		if len(errs) > 0 {
 			return fmt.Errorf("hub: LFS batch API returned errors: %s", strings.Join(errs, "; "))
+		}
+		if resp.Transfer == "xet" {
+			for _, a := range batch {
+				obj, ok := byOID[a.sha256]
+				if !ok {
+					return fmt.Errorf("hub: LFS batch answer does not mention %s (%s)", a.sha256, a.PathInRepo)
+				}
+				up := obj.Actions["upload"]
+				if up == nil {
+					a.uploaded = true // already on the Hub
+					continue
+				}
+				if xetTok == nil {
+					xetTok = c.xetTokenFromAction(up)
+				}
+				xetAdds = append(xetAdds, a)
+			}
+			continue
+		}
+		if c.xetEnabled() {
+			c.xet.refused.Store(true)
 		}
 		if o.Progress != nil {
 			// Announce the whole batch first: g.Go blocks once Workers
@@ -130,6 +159,11 @@ func (c *Client) uploadLFS(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 			return err
 		}
 	}
+	if len(xetAdds) > 0 {
+		if err := c.uploadXet(ctx, xetAdds, xetTok, o); err != nil {
+			return err
+		}
+	}
 	markUploaded(adds)
 	return nil
 }
@@ -145,6 +179,7 @@ func markUploaded(adds []*AddOp) {
 	for _, a := range adds {
 		if a.mode == "lfs" && done[a.sha256] {
 			a.uploaded = true
+			a.xet = nil // the chunk list is no longer needed
 		}
 	}
 }

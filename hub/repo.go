@@ -319,6 +319,8 @@ type TreeEntry struct {
 	OID  string   `json:"oid"`           // git blob or tree id
 	Size int64    `json:"size"`          // size of a file; 0 for folders
 	LFS  *LFSInfo `json:"lfs,omitempty"` // set for LFS files
+	// XetHash is the Xet file hash of an LFS file stored through Xet.
+	XetHash string `json:"xetHash,omitempty"`
 	// LastCommit is the last commit that changed the entry; only when
 	// asked for (ListTreeOptions.Expand, PathsInfo with expand).
 	LastCommit *LastCommit `json:"lastCommit,omitempty"`
