@@ -36,6 +36,7 @@ type progressBars struct {
 	order   []*fileProgress
 	sent    int64
 	total   int64
+	deduped int64 // of sent: already on the Hub (Xet dedup), not sent
 	rate    rate
 	first   time.Time // first transfer event
 	drawn   int       // lines on screen
@@ -48,6 +49,7 @@ type progressBars struct {
 type fileProgress struct {
 	path        string
 	sent, total int64
+	deduped     int64
 	rate        rate
 }
 
@@ -130,6 +132,9 @@ func (b *progressBars) update(p hub.Progress) {
 	sent := min(max(p.Sent, 0), f.total)
 	b.sent += sent - f.sent
 	f.sent = sent
+	deduped := min(max(p.Deduped, 0), sent)
+	b.deduped += deduped - f.deduped
+	f.deduped = deduped
 }
 
 // finish stops redrawing, erases the bars, and prints one summary line if
@@ -146,8 +151,12 @@ func (b *progressBars) finish() {
 	b.erase(&buf)
 	if n := len(b.order); n > 0 && b.sent > 0 {
 		d := time.Since(b.first)
-		fmt.Fprintf(&buf, "Uploaded %d LFS %s (%s) in %s (%s)\n", n, plural(n, "file", "files"),
+		fmt.Fprintf(&buf, "Uploaded %d LFS %s (%s) in %s (%s)", n, plural(n, "file", "files"),
 			formatBytes(b.total), formatDuration(d), formatSpeed(float64(b.sent)/max(d.Seconds(), 1e-3)))
+		if b.deduped > 0 {
+			fmt.Fprintf(&buf, ", %s already on the Hub (deduplicated), %s sent", formatBytes(b.deduped), formatBytes(b.sent-b.deduped))
+		}
+		buf.WriteByte('\n')
 	}
 	b.w.Write(buf.Bytes())
 	b.stopped = true
@@ -204,6 +213,9 @@ func (b *progressBars) render(now time.Time) []string {
 	}
 	b.rate.observe(now, b.sent)
 	name := fmt.Sprintf("Total %d/%d", done, len(b.order))
+	if b.deduped > 0 {
+		name += fmt.Sprintf(", %s dedup", formatBytes(b.deduped))
+	}
 	if b.sent >= b.total {
 		name = fmt.Sprintf("Sent %d, committing", len(b.order))
 	}

@@ -173,7 +173,7 @@ func TestProgressFromSDK(t *testing.T) {
 		}
 	}
 	fr := frames(buf.String())
-	if last := fr[len(fr)-1]; !regexp.MustCompile(`^Uploaded 2 LFS files \(3\.2 MB\) in \d+s \(.+/s\)\n$`).MatchString(last) {
+	if last := fr[len(fr)-1]; !regexp.MustCompile(`^Uploaded 2 LFS files \(3\.2 MB\) in \d+s \(.+/s\)(, .+ already on the Hub \(deduplicated\), .+ sent)?\n$`).MatchString(last) {
 		t.Errorf("summary %q", last)
 	}
 }
@@ -187,4 +187,28 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestProgressDedup: bytes the Hub already has (Xet dedup) show on the
+// total bar and in the summary.
+func TestProgressDedup(t *testing.T) {
+	var buf bytes.Buffer
+	b := newBars(&lockedWriter{w: &buf}, 120)
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	b.begun = t0
+	b.update(hub.Progress{Path: "a.bin", Total: 10_000_000})
+	b.update(hub.Progress{Path: "b.bin", Total: 10_000_000})
+	b.update(hub.Progress{Path: "a.bin", Sent: 6_000_000, Total: 10_000_000, Deduped: 5_000_000})
+	b.tick(t0.Add(time.Second))
+	got := frames(buf.String())
+	if last := got[len(got)-1]; !strings.Contains(last, "Total 0/2, 5.0 MB dedup") {
+		t.Errorf("total line %q", last)
+	}
+	b.update(hub.Progress{Path: "a.bin", Sent: 10_000_000, Total: 10_000_000, Deduped: 9_900_000})
+	b.update(hub.Progress{Path: "b.bin", Sent: 10_000_000, Total: 10_000_000})
+	b.start("Hashing")
+	b.finish()
+	if out := buf.String(); !strings.Contains(out, "9.9 MB already on the Hub (deduplicated), 10.1 MB sent") {
+		t.Errorf("summary %q", out)
+	}
 }
