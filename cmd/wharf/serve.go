@@ -20,6 +20,7 @@ import (
 	"github.com/wharfhub/wharf/internal/server"
 	"github.com/wharfhub/wharf/internal/store/blob"
 	"github.com/wharfhub/wharf/internal/store/sqlstore"
+	"github.com/wharfhub/wharf/internal/web"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -66,10 +67,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	engine := repo.New(db, repo.Options{TempDir: tmp, Logger: logger})
+	pages := web.New(web.Config{Engine: engine, Auth: accounts, PublicURL: *publicURL, Logger: logger})
 	srv := server.New(server.Config{
 		Engine: engine, Auth: accounts, Blobs: blob.New(bs), PublicURL: *publicURL,
-		Logger: logger, TempDir: tmp, SigningKey: key,
+		Logger: logger, TempDir: tmp, SigningKey: key, Pages: pages,
 	})
+	pages.SetXet(srv.Xet())
 	go srv.RunSweeper(ctx, 10*time.Minute)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

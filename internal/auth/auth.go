@@ -222,9 +222,16 @@ func (s *Store) Authenticate(ctx context.Context, token string) (*Identity, erro
 	if !strings.HasPrefix(token, "hf_") {
 		return nil, ErrInvalidToken
 	}
+	return s.AuthenticateHash(ctx, HashToken(token))
+}
+
+// AuthenticateHash is [Store.Authenticate] for a token known only by its
+// hash (see [HashToken]), as web sessions keep it. A token deleted since
+// is ErrInvalidToken.
+func (s *Store) AuthenticateHash(ctx context.Context, hash string) (*Identity, error) {
 	var id Identity
 	var accountID, created int64
-	err := s.db.QueryRowContext(ctx, `SELECT account_id, role, display_name, created_at FROM tokens WHERE hash = $1`, HashToken(token)).
+	err := s.db.QueryRowContext(ctx, `SELECT account_id, role, display_name, created_at FROM tokens WHERE hash = $1`, hash).
 		Scan(&accountID, &id.TokenRole, &id.TokenName, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrInvalidToken

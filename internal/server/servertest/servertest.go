@@ -50,6 +50,9 @@ type Options struct {
 	MaxCommitBytes int64 // repo.Options.MaxCommitBytes (0: engine default)
 	// Backend returns the blob backend (default: blob/local in a temp dir).
 	Backend func(t testing.TB) blob.Backend
+	// Pages, when set, makes the web UI of the server: it is called with
+	// the Hub's stores (DB, Engine, Auth, Blobs) before the server starts.
+	Pages func(h *Hub) server.Pages
 }
 
 // Hub is a running server with its stores and the tokens of its accounts.
@@ -123,11 +126,15 @@ func NewWith(t testing.TB, d sqltest.Dialect, opts Options) *Hub {
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	engine := repo.New(db, repo.Options{TempDir: tmp, MaxLine: opts.MaxLine, MaxCommitBytes: opts.MaxCommitBytes, Logger: logger})
 	blobs := blob.New(bs)
-	srv := server.New(server.Config{Engine: engine, Auth: accounts, Blobs: blobs, TempDir: tmp, Logger: logger})
+	h := &Hub{Dialect: d, DB: db, Engine: engine, Auth: accounts, Blobs: blobs}
+	var pages server.Pages
+	if opts.Pages != nil {
+		pages = opts.Pages(h)
+	}
+	srv := server.New(server.Config{Engine: engine, Auth: accounts, Blobs: blobs, TempDir: tmp, Logger: logger, Pages: pages})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-
-	h := &Hub{URL: ts.URL, Dialect: d, DB: db, Engine: engine, Auth: accounts, Blobs: blobs, Server: ts, Client: ts.Client()}
+	h.URL, h.Server, h.Client = ts.URL, ts, ts.Client()
 	mk := func(name, email string, org, admin bool) *auth.Account {
 		a := &auth.Account{Name: name, Fullname: strings.ToUpper(name[:1]) + name[1:], Email: email, IsOrg: org, IsAdmin: admin}
 		if err := accounts.CreateAccount(ctx, a); err != nil {
