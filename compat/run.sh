@@ -12,7 +12,7 @@
 # stop the server. Exit status: 0 iff no scenario failed.
 #
 # Environment knobs (all optional):
-#   WHARF_COMPAT_CLIENTS  space-separated subset of: hf036 hf1 hf2 hf2-noxet js js-noxet go git
+#   WHARF_COMPAT_CLIENTS  space-separated subset of: hf036 hf1 hf2 hf2-noxet js js-noxet go go-noxet git
 #   WHARF_COMPAT_ONLY     comma-separated scenario names to run (default: all)
 #   WHARF_COMPAT_KEEP=1   keep the temp dir (server log, data, client logs)
 #   WHARF_COMPAT_PYTHON   python used to create the venvs (default: python3)
@@ -46,7 +46,7 @@ if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
 	export PATH="/usr/local/go/bin:$PATH"
 fi
 
-CLIENTS=${WHARF_COMPAT_CLIENTS:-"hf036 hf1 hf2 hf2-noxet js js-noxet go git"}
+CLIENTS=${WHARF_COMPAT_CLIENTS:-"hf036 hf1 hf2 hf2-noxet js js-noxet go go-noxet git"}
 want() { case " $CLIENTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wharf-compat.XXXXXX")
@@ -342,12 +342,16 @@ fi
 # The Go suites (compat/go/run.sh: hub SDK + wharf CLI; compat/git/run.sh:
 # git and git-lfs) get the same env contract, the machine's Go caches (HOME
 # is a temp dir for the client) and the wharf binary under test.
-for c in go git; do
-	want "$c" && [ -f "$COMPAT/$c/run.sh" ] || continue
+# go-noxet is the go suite with HF_HUB_DISABLE_XET=1: the SDK's LFS path.
+for c in go go-noxet git; do
+	suite=${c%-noxet}
+	want "$c" && [ -f "$COMPAT/$suite/run.sh" ] || continue
 	client_env "$c"
-	run_suite "$c" "${CLIENT_ENV[@]}" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)" \
+	extra=()
+	if [ "$c" != "$suite" ]; then extra=(HF_HUB_DISABLE_XET=1); fi
+	run_suite "$c" "${CLIENT_ENV[@]}" "${extra[@]}" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)" \
 		GOPATH="$(go env GOPATH)" WHARF_REPO_ROOT="$ROOT" WHARF_COMPAT_WHARF_BIN="$TMP/wharf" \
-		bash "$COMPAT/$c/run.sh"
+		bash "$COMPAT/$suite/run.sh"
 done
 
 # The fault suites (scale-out only): kill -9 a replica while uploads,

@@ -214,6 +214,34 @@ func lfsPuts() int {
 	return rec.count(func(m, p string) bool { return m == http.MethodPut && !strings.HasPrefix(p, "/api/") })
 }
 
+// xetOn: this column lets the SDK use Xet (the default; the go-noxet
+// column sets HF_HUB_DISABLE_XET=1), so LFS-size files go in xorbs.
+var xetOn = os.Getenv("HF_HUB_DISABLE_XET") == ""
+
+// xorbPosts counts Xet xorb uploads.
+func xorbPosts() int {
+	return rec.count(func(m, p string) bool { return m == http.MethodPost && strings.Contains(p, "/v1/xorbs/") })
+}
+
+// uploads counts content transfers: LFS PUTs, or xorb POSTs with Xet on.
+func uploads() int {
+	if xetOn {
+		check(lfsPuts() == 0, "LFS PUTs with Xet on: %d", lfsPuts())
+		return xorbPosts()
+	}
+	return lfsPuts()
+}
+
+// sdkTreeCheck is lfsTreeCheck for content the SDK uploaded: with Xet on it
+// went through Xet, so it has a xetHash.
+func sdkTreeCheck(r hub.Repo, path string, content []byte) {
+	lfsTreeCheck(r, path, content)
+	if xetOn {
+		e := treeEntry(r, path, "")
+		check(len(e.XetHash) == 64, "%s was not stored through Xet: xetHash %q", path, e.XetHash)
+	}
+}
+
 func newClient(token string, noToken bool, transport http.RoundTripper) *hub.Client {
 	o := &hub.Options{Endpoint: E, Token: token, NoToken: noToken, MaxRetries: 1, RetryBaseDelay: 100 * time.Millisecond}
 	if transport != nil {
