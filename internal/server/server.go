@@ -218,6 +218,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.String("route", rl.route),
 		slog.Int("status", sw.status),
 		slog.Int64("bytes", sw.bytes),
+		slog.Int64("req_bytes", max(r.ContentLength, 0)),
 		slog.Duration("duration", time.Since(start)),
 		slog.String("request_id", reqID),
 	}
