@@ -136,7 +136,9 @@ func New(opts *Options) (*Client, error) {
 	if o.UserAgent != "" {
 		ua = o.UserAgent + "; " + ua
 	}
-	return &Client{endpoint: u.String(), token: o.Token, http: o.HTTPClient, ua: ua, opts: o, log: o.Logger}, nil
+	hc := *o.HTTPClient
+	hc.CheckRedirect = dropCredentialsAcrossOrigins(o.HTTPClient.CheckRedirect)
+	return &Client{endpoint: u.String(), token: o.Token, http: &hc, ua: ua, opts: o, log: o.Logger}, nil
 }
 
 func defaultTransport() *http.Transport {
@@ -454,4 +456,27 @@ func decodeJSON(resp *http.Response, v any) error {
 		return fmt.Errorf("hub: decode answer of %s %s: %w", resp.Request.Method, stripQuery(resp.Request.URL.String()), err)
 	}
 	return nil
+}
+
+// dropCredentialsAcrossOrigins wraps a redirect policy so that the
+// Authorization header is not sent to another origin (scheme, host and
+// port), as huggingface_hub and browsers do: a Hub redirects downloads to
+// presigned storage URLs, which refuse a second set of credentials. net/http
+// keeps the header on a redirect to the same host name on another port.
+func dropCredentialsAcrossOrigins(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) > 0 {
+			prev := via[0].URL
+			if req.URL.Scheme != prev.Scheme || req.URL.Host != prev.Host {
+				req.Header.Del("Authorization")
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 }

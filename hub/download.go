@@ -57,13 +57,19 @@ func (c *Client) Download(ctx context.Context, r Repo, pathInRepo string, w io.W
 		return nil, err
 	}
 	defer func() { resp.Body.Close() }()
-	md := &FileMetadata{Commit: resp.Header.Get("X-Repo-Commit"), Size: resp.ContentLength}
-	etag := resp.Header.Get("X-Linked-Etag")
+	// The Hub's own answer: the first response, when the download was
+	// redirected to storage (whose ETag is not the file's).
+	hub := resp
+	for hub.Request != nil && hub.Request.Response != nil {
+		hub = hub.Request.Response
+	}
+	md := &FileMetadata{Commit: hub.Header.Get("X-Repo-Commit"), Size: resp.ContentLength}
+	etag := hub.Header.Get("X-Linked-Etag")
 	if etag == "" {
-		etag = resp.Header.Get("ETag")
+		etag = hub.Header.Get("ETag")
 	}
 	md.ETag = strings.Trim(strings.TrimPrefix(etag, "W/"), `"`)
-	if s := resp.Header.Get("X-Linked-Size"); s != "" {
+	if s := hub.Header.Get("X-Linked-Size"); s != "" {
 		md.Size, _ = strconv.ParseInt(s, 10, 64)
 	}
 	if c.xetEnabled() {

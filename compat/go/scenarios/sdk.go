@@ -464,7 +464,13 @@ func lfsBasic() {
 	must(api.CreateCommit(ctx, r, []hub.Operation{add}, &hub.CommitOptions{Message: "weights"}))
 	eq(add.IsLFS(), true, "AddOp.IsLFS")
 	eq(add.SHA256(), sha(content), "AddOp.SHA256")
-	eq(uploads(), 1, "content uploads (one basic transfer, or one xorb)")
+	if xetOn {
+		// One xorb, or none when another column uploaded the same bytes
+		// (global dedup); the tree check below proves it went through Xet.
+		check(uploads() <= 1, "xorbs for one file: %d", uploads())
+	} else {
+		eq(uploads(), 1, "LFS uploads (one basic transfer)")
+	}
 	sdkTreeCheck(r, "weights/model.safetensors", content)
 	info := must(api.RepoInfo(ctx, r, &hub.RepoInfoOptions{FilesMetadata: true}))
 	var sib *hub.Sibling
@@ -526,7 +532,7 @@ func multipartUpload(r hub.Repo, content []byte, path string) {
 	must(api.UploadFile(ctx, r, path, hub.FromBytes(content), opts))
 	if xetOn {
 		// Xet replaces LFS multipart: the chunks go in a xorb whatever the threshold.
-		eq(uploads(), 1, "xorbs of the file")
+		check(uploads() <= 1, "xorbs of the file: %d", uploads())
 	} else {
 		puts := lfsPuts()
 		check(puts >= 2, "multipart upload used %d PUT(s), want one per part", puts)
@@ -1029,7 +1035,8 @@ func repoAdmin() {
 	moved := repoOf("admin-moved", hub.Dataset, "acme")
 	ok(api.MoveRepo(ctx, r, moved.ID), "MoveRepo")
 	assertRemote(moved, map[string][]byte{"m.txt": []byte("m\n")}, "")
-	check(!must(api.RepoExists(ctx, r)), "old id still exists after MoveRepo")
+	// The Hub redirects the old id to the new one.
+	check(must(api.RepoExists(ctx, r)), "old id does not redirect after MoveRepo")
 	ok(api.DeleteRepo(ctx, moved, nil), "DeleteRepo")
 	check(!must(api.RepoExists(ctx, moved)), "repo exists after DeleteRepo")
 	ok(api.DeleteRepo(ctx, moved, &hub.DeleteRepoOptions{MissingOK: true}), "DeleteRepo(MissingOK) of a missing repo")
