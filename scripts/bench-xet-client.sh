@@ -5,6 +5,8 @@
 #
 #   bash scripts/bench-xet-client.sh [SIZE_MIB] [NFILES]    (default 2048, 10000)
 #
+# Each client gets its own random data (the same sizes): content one client
+# uploaded would be deduplicated for the other.
 #   1. a SIZE_MIB random file: `wharf upload` vs HfApi.upload_file (each into
 #      its own repo, each client with a fresh cache), and the machine's bound
 #      (the larger of 2 x `openssl dgst -sha256` and `cp` of the file);
@@ -33,7 +35,7 @@ now() { date +%s.%N; }
 el() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 stored() { du -sb "$TMP/data/blobs" | cut -f1; }
 posted() { # bytes of xorb and shard uploads logged so far
-	grep -E 'route=cas\.(xorb|shard)\.upload' "$TMP/server.log" | sed -n 's/.* req_bytes=\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}'
+	grep -E 'route=cas\.(xorb|shard)\.upload' "$TMP/server.log" | sed -n 's/.* req_bytes=\([0-9]*\).*/\1/p' | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 
 if [ -n "${WHARF_BENCH_BIN:-}" ]; then cp "$WHARF_BENCH_BIN" "$TMP/wharf"; else go build -o "$TMP/wharf" ./cmd/wharf; fi
@@ -55,8 +57,9 @@ wharfc() { HF_HOME="$TMP/hf-$1" "$W" "${@:2}" --quiet; }
 mkrepo() { "$PY" -c "from huggingface_hub import HfApi; HfApi().create_repo('$1', exist_ok=True)"; }
 
 echo "==> 1. $SIZE_MIB MiB random file"
-mkdir -p "$TMP/big"
+mkdir -p "$TMP/big" "$TMP/big-hf"
 head -c "$((SIZE_MIB << 20))" /dev/urandom >"$TMP/big/model.bin"
+head -c "$((SIZE_MIB << 20))" /dev/urandom >"$TMP/big-hf/model.bin"
 sync
 t0=$(now); openssl dgst -sha256 "$TMP/big/model.bin" >/dev/null; t1=$(now); sha=$(el "$t0" "$t1")
 t0=$(now); cp "$TMP/big/model.bin" "$TMP/copy.bin"; sync; t1=$(now); cpt=$(el "$t0" "$t1"); rm -f "$TMP/copy.bin"
@@ -64,7 +67,7 @@ bound=$(python3 -c "print(f'{max(2 * $sha, $cpt):.2f}')")
 mkrepo bench/big-wharf; mkrepo bench/big-hf
 t0=$(now); wharfc w1 upload bench/big-wharf "$TMP/big/model.bin" model.bin >/dev/null; t1=$(now); tw=$(el "$t0" "$t1")
 t0=$(now)
-hfpy h1 "$TMP/big/model.bin" <<'PYEOF'
+hfpy h1 "$TMP/big-hf/model.bin" <<'PYEOF'
 import sys
 from huggingface_hub import HfApi
 HfApi().upload_file(path_or_fileobj=sys.argv[1], path_in_repo="model.bin", repo_id="bench/big-hf")
@@ -74,25 +77,27 @@ echo "openssl sha256 ${sha}s, cp ${cpt}s, bound ${bound}s"
 echo "wharf upload ${tw}s   hf_xet ${th}s   wharf/hf_xet $(python3 -c "print(f'{$tw / $th:.2f}')")   wharf/bound $(python3 -c "print(f'{$tw / $bound:.2f}')")"
 
 echo "==> 2. 64 MiB random file, re-uploaded with 1 % changed in the middle"
-mkdir -p "$TMP/v1" "$TMP/v2"
 "$PY" - "$TMP" <<'PYEOF'
 import os, random, sys
-d = sys.argv[1]; n = 64 << 20; r = random.Random(7)
-a = r.randbytes(n); b = a[:n // 2] + r.randbytes(n // 100) + a[n // 2 + n // 100:]
-open(f"{d}/v1/w.bin", "wb").write(a); open(f"{d}/v2/w.bin", "wb").write(b)
+d = sys.argv[1]; n = 64 << 20
+for client, seed in (("wharf", 7), ("hf", 8)):
+    r = random.Random(seed)
+    a = r.randbytes(n); b = a[:n // 2] + r.randbytes(n // 100) + a[n // 2 + n // 100:]
+    os.makedirs(f"{d}/v1-{client}"); os.makedirs(f"{d}/v2-{client}")
+    open(f"{d}/v1-{client}/w.bin", "wb").write(a); open(f"{d}/v2-{client}/w.bin", "wb").write(b)
 PYEOF
 for client in wharf hf; do
 	mkrepo "bench/dedup-$client"
-	if [ $client = wharf ]; then wharfc d1 upload bench/dedup-wharf "$TMP/v1/w.bin" w.bin >/dev/null; else
-		hfpy d2 "$TMP/v1/w.bin" bench/dedup-hf <<'PYEOF'
+	if [ $client = wharf ]; then wharfc d1 upload bench/dedup-wharf "$TMP/v1-$client/w.bin" w.bin >/dev/null; else
+		hfpy d2 "$TMP/v1-$client/w.bin" bench/dedup-hf <<'PYEOF'
 import sys
 from huggingface_hub import HfApi
 HfApi().upload_file(path_or_fileobj=sys.argv[1], path_in_repo="w.bin", repo_id=sys.argv[2])
 PYEOF
 	fi
 	p0=$(posted); s0=$(stored)
-	if [ $client = wharf ]; then wharfc d1 upload bench/dedup-wharf "$TMP/v2/w.bin" w.bin >/dev/null; else
-		hfpy d2 "$TMP/v2/w.bin" bench/dedup-hf <<'PYEOF'
+	if [ $client = wharf ]; then wharfc d1 upload bench/dedup-wharf "$TMP/v2-$client/w.bin" w.bin >/dev/null; else
+		hfpy d2 "$TMP/v2-$client/w.bin" bench/dedup-hf <<'PYEOF'
 import sys
 from huggingface_hub import HfApi
 HfApi().upload_file(path_or_fileobj=sys.argv[1], path_in_repo="w.bin", repo_id=sys.argv[2])
@@ -103,18 +108,20 @@ PYEOF
 done
 
 echo "==> 3. $NFILES random binary files of 1-10 KiB"
-"$PY" - "$TMP/small" "$NFILES" <<'PYEOF'
+"$PY" - "$TMP" "$NFILES" <<'PYEOF'
 import os, random, sys
-d, n = sys.argv[1], int(sys.argv[2]); r = random.Random(3)
-for i in range(n):
-    p = os.path.join(d, f"d{i % 100:02d}", f"f{i:05d}.bin")
-    os.makedirs(os.path.dirname(p), exist_ok=True)
-    open(p, "wb").write(r.randbytes(r.randint(1024, 10240)))
+d, n = sys.argv[1], int(sys.argv[2])
+for client, seed in (("wharf", 3), ("hf", 4)):
+    r = random.Random(seed)
+    for i in range(n):
+        p = os.path.join(d, f"small-{client}", f"d{i % 100:02d}", f"f{i:05d}.bin")
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        open(p, "wb").write(r.randbytes(r.randint(1024, 10240)))
 PYEOF
 mkrepo bench/small-wharf; mkrepo bench/small-hf
-t0=$(now); wharfc s1 upload bench/small-wharf "$TMP/small" . >/dev/null; t1=$(now); sw=$(el "$t0" "$t1")
+t0=$(now); wharfc s1 upload bench/small-wharf "$TMP/small-wharf" . >/dev/null; t1=$(now); sw=$(el "$t0" "$t1")
 t0=$(now)
-hfpy s2 "$TMP/small" <<'PYEOF'
+hfpy s2 "$TMP/small-hf" <<'PYEOF'
 import sys
 from huggingface_hub import HfApi
 HfApi().upload_folder(folder_path=sys.argv[1], repo_id="bench/small-hf")
@@ -132,5 +139,5 @@ hf_hub_download("bench/big-hf", "model.bin", local_dir=sys.argv[1])
 PYEOF
 t1=$(now); dh=$(el "$t0" "$t1")
 cmp -s "$TMP/big/model.bin" "$TMP/dl-wharf/model.bin" || { echo "wharf download differs" >&2; exit 1; }
-cmp -s "$TMP/big/model.bin" "$TMP/dl-hf/model.bin" || { echo "hf_hub_download differs" >&2; exit 1; }
+cmp -s "$TMP/big-hf/model.bin" "$TMP/dl-hf/model.bin" || { echo "hf_hub_download differs" >&2; exit 1; }
 echo "wharf download ${dw}s   hf_hub_download (hf_xet) ${dh}s   hf/wharf $(python3 -c "print(f'{$dh / $dw:.2f}')")"
