@@ -149,7 +149,9 @@ func (r *FileReader) startStream(x *xorbIndex, term, chunk int) error {
 		obj.Close()
 		return err
 	}
-	r.st = &stream{x: x, obj: obj, br: bufio.NewReaderSize(obj, 1<<20), term: term, chunk: chunk}
+	// A buffer for what this term reads, up to 1 MiB: small files are many.
+	size := int(min(x.byteOff[r.f.Terms[term].End]-x.byteOff[chunk], 1<<20))
+	r.st = &stream{x: x, obj: obj, br: bufio.NewReaderSize(obj, max(size, 4096)), term: term, chunk: chunk}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/wharfhub/wharf/xet"
@@ -92,15 +93,25 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 		}
 		regs = append(regs, reg{f: f, dedup: dedup})
 	}
-	// Read every file back: its sha256 is what commits will name it by.
+	// Read every new file back: its sha256 is what commits will name it by.
+	hashes := make([]xet.Hash, len(regs))
 	for i := range regs {
-		var sum string
-		if known, err := s.LoadFile(ctx, regs[i].f.Hash); err == nil {
-			sum = known.SHA256 // same file hash: same chunks, same bytes
-		} else if !errors.Is(err, ErrNotFound) {
-			return 0, err
-		} else if sum, err = s.fileSHA256(ctx, regs[i].f); err != nil {
-			return 0, err
+		hashes[i] = regs[i].f.Hash
+	}
+	known, err := s.knownSHA256(ctx, hashes)
+	if err != nil {
+		return 0, err
+	}
+	var buf []byte
+	for i := range regs {
+		sum, ok := known[regs[i].f.Hash] // same file hash: same chunks, same bytes
+		if !ok {
+			if n := int(min(regs[i].f.Size, 1<<20)); cap(buf) < n {
+				buf = make([]byte, n)
+			}
+			if sum, err = s.fileSHA256(ctx, regs[i].f, buf[:cap(buf)]); err != nil {
+				return 0, err
+			}
 		}
 		sf := &sh.Files[i]
 		if sf.HasSHA256 && hex.EncodeToString(sf.SHA256[:]) != sum {
@@ -115,28 +126,40 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 	now := s.now().UnixMilli()
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		result = 0
+		// Prepared once: a shard of a folder of small files registers
+		// thousands of them.
+		var stmts [4]*sql.Stmt
+		for i, q := range []string{
+			`INSERT INTO xet_files (hash, size, sha256, terms, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+			`INSERT INTO lfs_objects (oid, size, created_at, xet_hash) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (oid) DO UPDATE SET xet_hash = COALESCE(lfs_objects.xet_hash, excluded.xet_hash)`,
+			`INSERT INTO repo_lfs (repo_id, oid, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			`INSERT INTO xet_dedup (chunk_hash, xorb_hash, file_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+		} {
+			st, err := tx.PrepareContext(ctx, q)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			stmts[i] = st
+		}
 		for _, rg := range regs {
 			f := rg.f
-			res, err := tx.ExecContext(ctx, `INSERT INTO xet_files (hash, size, sha256, terms, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-				f.Hash.String(), f.Size, f.SHA256, packTerms(f.Terms), now)
+			res, err := stmts[0].ExecContext(ctx, f.Hash.String(), f.Size, f.SHA256, packTerms(f.Terms), now)
 			if err != nil {
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
 				result = 1
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO lfs_objects (oid, size, created_at, xet_hash) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (oid) DO UPDATE SET xet_hash = COALESCE(lfs_objects.xet_hash, excluded.xet_hash)`,
-				f.SHA256, f.Size, now, f.Hash.String()); err != nil {
+			if _, err := stmts[1].ExecContext(ctx, f.SHA256, f.Size, now, f.Hash.String()); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO repo_lfs (repo_id, oid, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-				repo, f.SHA256, now); err != nil {
+			if _, err := stmts[2].ExecContext(ctx, repo, f.SHA256, now); err != nil {
 				return err
 			}
 			for c, x := range rg.dedup {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO xet_dedup (chunk_hash, xorb_hash, file_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-					c.String(), x.String(), f.Hash.String(), now); err != nil {
+				if _, err := stmts[3].ExecContext(ctx, c.String(), x.String(), f.Hash.String(), now); err != nil {
 					return err
 				}
 			}
@@ -149,12 +172,55 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 	return result, nil
 }
 
-// fileSHA256 reads f back from its xorbs and returns its hex sha256.
-func (s *Service) fileSHA256(ctx context.Context, f *File) (string, error) {
+// knownSHA256 returns the sha256 of the files among hashes that are
+// registered already.
+func (s *Service) knownSHA256(ctx context.Context, hashes []xet.Hash) (map[xet.Hash]string, error) {
+	out := make(map[xet.Hash]string)
+	for len(hashes) > 0 {
+		n := min(len(hashes), 500)
+		batch := hashes[:n]
+		hashes = hashes[n:]
+		args := make([]any, len(batch))
+		q := make([]byte, 0, 8*len(batch))
+		for i, h := range batch {
+			if i > 0 {
+				q = append(q, ',')
+			}
+			q = fmt.Appendf(q, "$%d", i+1)
+			args[i] = h.String()
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT hash, sha256 FROM xet_files WHERE hash IN (`+string(q)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var hs, sum string
+			if err := rows.Scan(&hs, &sum); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if h, err := xet.ParseHash(hs); err == nil {
+				out[h] = sum
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// fileSHA256 reads f back from its xorbs, through buf, and returns its
+// hex sha256.
+func (s *Service) fileSHA256(ctx context.Context, f *File, buf []byte) (string, error) {
 	rd := s.OpenFile(ctx, f)
 	defer rd.Close()
 	h := sha256.New()
-	n, err := io.CopyBuffer(h, rd, make([]byte, 1<<20))
+	if len(buf) == 0 {
+		buf = make([]byte, 4096)
+	}
+	n, err := io.CopyBuffer(h, rd, buf)
 	if err != nil {
 		return "", err
 	}
