@@ -328,48 +328,16 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 	if o.CreatePR {
 		u += "?create_pr=1"
 	}
+	// Batches of 256, several at once: a folder of many small files is
+	// many batches.
+	pg, pctx := errgroup.WithContext(ctx)
+	pg.SetLimit(max(c.opts.Workers, 1))
 	for start := 0; start < len(todo); start += 256 {
 		batch := todo[start:min(start+256, len(todo))]
-		files := make([]map[string]any, len(batch))
-		for i, a := range batch {
-			files[i] = map[string]any{"path": a.PathInRepo, "sample": base64.StdEncoding.EncodeToString(a.sample), "size": a.size}
-		}
-		body := map[string]any{"files": files}
-		if gitIgnore != nil {
-			body["gitIgnore"] = *gitIgnore
-		}
-		var out struct {
-			Files []struct {
-				Path         string `json:"path"`
-				UploadMode   string `json:"uploadMode"`
-				ShouldIgnore bool   `json:"shouldIgnore"`
-				OID          string `json:"oid"`
-			} `json:"files"`
-		}
-		if err := c.sendJSON(ctx, http.MethodPost, u, body, &out, true); err != nil {
-			if errors.Is(err, ErrRepoNotFound) {
-				return fmt.Errorf("%w (creating a commit assumes the repo exists: create it first)", err)
-			}
-			return err
-		}
-		byPath := map[string]int{}
-		for i, f := range out.Files {
-			byPath[f.Path] = i
-		}
-		for _, a := range batch {
-			i, ok := byPath[a.PathInRepo]
-			if !ok {
-				return fmt.Errorf("hub: preupload answer does not mention %s", a.PathInRepo)
-			}
-			f := out.Files[i]
-			if f.UploadMode != "regular" && f.UploadMode != "lfs" {
-				return fmt.Errorf("hub: preupload answer has an unknown upload mode %q for %s", f.UploadMode, a.PathInRepo)
-			}
-			a.mode, a.shouldIgnore, a.remoteOID = f.UploadMode, f.ShouldIgnore, f.OID
-			if a.size == 0 {
-				a.mode = "regular" // the Hub cannot store empty LFS objects
-			}
-		}
+		pg.Go(func() error { return c.preuploadBatch(pctx, u, batch, gitIgnore) })
+	}
+	if err := pg.Wait(); err != nil {
+		return err
 	}
 	// Hash: sha256 for LFS content, the git blob id for regular files (to
 	// drop unchanged ones). One read each, in parallel. LFS content is
@@ -597,4 +565,50 @@ func (c *Client) download(ctx context.Context, r Repo, revision, p string) ([]by
 	var b bytes.Buffer
 	_, err = io.Copy(&b, resp.Body)
 	return b.Bytes(), err
+}
+
+// preuploadBatch asks the Hub how to upload one batch of additions and
+// records the answers on them.
+func (c *Client) preuploadBatch(ctx context.Context, u string, batch []*AddOp, gitIgnore *string) error {
+	files := make([]map[string]any, len(batch))
+	for i, a := range batch {
+		files[i] = map[string]any{"path": a.PathInRepo, "sample": base64.StdEncoding.EncodeToString(a.sample), "size": a.size}
+	}
+	body := map[string]any{"files": files}
+	if gitIgnore != nil {
+		body["gitIgnore"] = *gitIgnore
+	}
+	var out struct {
+		Files []struct {
+			Path         string `json:"path"`
+			UploadMode   string `json:"uploadMode"`
+			ShouldIgnore bool   `json:"shouldIgnore"`
+			OID          string `json:"oid"`
+		} `json:"files"`
+	}
+	if err := c.sendJSON(ctx, http.MethodPost, u, body, &out, true); err != nil {
+		if errors.Is(err, ErrRepoNotFound) {
+			return fmt.Errorf("%w (creating a commit assumes the repo exists: create it first)", err)
+		}
+		return err
+	}
+	byPath := map[string]int{}
+	for i, f := range out.Files {
+		byPath[f.Path] = i
+	}
+	for _, a := range batch {
+		i, ok := byPath[a.PathInRepo]
+		if !ok {
+			return fmt.Errorf("hub: preupload answer does not mention %s", a.PathInRepo)
+		}
+		f := out.Files[i]
+		if f.UploadMode != "regular" && f.UploadMode != "lfs" {
+			return fmt.Errorf("hub: preupload answer has an unknown upload mode %q for %s", f.UploadMode, a.PathInRepo)
+		}
+		a.mode, a.shouldIgnore, a.remoteOID = f.UploadMode, f.ShouldIgnore, f.OID
+		if a.size == 0 {
+			a.mode = "regular" // the Hub cannot store empty LFS objects
+		}
+	}
+	return nil
 }
