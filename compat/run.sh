@@ -179,6 +179,8 @@ W() { "$TMP/wharf" "$@" --data "$DATA" "${DBFLAG[@]}" >>"$TMP/admin.log" 2>&1; }
 W admin user add alice --fullname "Alice Compat" --email alice@example.com --token "$WHARF_TOKEN_ALICE"
 W admin user add bob --fullname "Bob Compat" --token "$WHARF_TOKEN_BOB"
 W admin org add acme --member alice
+# an organization alice administers (its settings: org_private_default)
+W admin org add acme-admins --member alice:admin
 W admin token add alice --role read --value "$WHARF_TOKEN_READ" --name compat-read
 
 # --- server -----------------------------------------------------------------

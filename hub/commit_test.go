@@ -140,7 +140,7 @@ func TestCreateCommitParentCommit(t *testing.T) {
 			t.Fatalf("stale parent: got %v, want ErrPreconditionFailed", err)
 		}
 		var he *hub.Error
-		if !errors.As(err, &he) || he.StatusCode != 412 || !strings.Contains(he.Message, "updated") {
+		if !errors.As(err, &he) || he.StatusCode != 412 || !strings.Contains(he.Message, "A commit has happened since") {
 			t.Fatalf("stale parent error: %#v", err)
 		}
 		equals(t, "commit POSTs (not retried)", count(rec.take(), "POST /api/models/alice/parent/commit/"), 1)

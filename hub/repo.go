@@ -47,7 +47,8 @@ func (r Repo) check() error {
 	if _, err := wire.ParseRepoType(string(r.Type)); err != nil {
 		return fmt.Errorf("hub: invalid repo type %q: use model, dataset or space", r.Type)
 	}
-	if _, err := wire.ParseRepoID(r.ID); err != nil {
+	// Canonical ids ("gpt2") have no namespace.
+	if _, err := wire.ParseAnyRepoID(r.ID); err != nil {
 		return fmt.Errorf("hub: %w", err)
 	}
 	return nil
@@ -131,8 +132,10 @@ func (c *Client) CreateRepo(ctx context.Context, r Repo, opts *CreateRepoOptions
 	if opts != nil {
 		o = *opts
 	}
-	ns, name, _ := strings.Cut(r.ID, "/")
-	body := map[string]any{"name": name, "organization": ns}
+	body := map[string]any{"name": r.ID}
+	if ns, name, ok := strings.Cut(r.ID, "/"); ok {
+		body["name"], body["organization"] = name, ns
+	}
 	if r.typ() != Model {
 		body["type"] = string(r.typ())
 	}
@@ -230,14 +233,15 @@ func (c *Client) UpdateRepoSettings(ctx context.Context, r Repo, opts *RepoSetti
 }
 
 // MoveRepo renames a repo, possibly into another namespace: afterwards it
-// is reachable as toID ("namespace/name", same type) and no longer as
-// from.ID.
+// is reachable as toID ("namespace/name", same type); its old id redirects
+// there until a repo is created at it.
 func (c *Client) MoveRepo(ctx context.Context, from Repo, toID string) error {
 	if err := from.check(); err != nil {
 		return err
 	}
-	if err := (Repo{ID: toID, Type: from.Type}).check(); err != nil {
-		return err
+	// Both ids are "namespace/name", as huggingface_hub's move_repo wants.
+	if _, err := wire.ParseRepoID(toID); err != nil {
+		return fmt.Errorf("hub: %w", err)
 	}
 	body := map[string]any{"fromRepo": from.ID, "toRepo": toID, "type": string(from.typ())}
 	return c.sendJSON(ctx, http.MethodPost, c.apiURL("/api/repos/move"), body, nil, false)
@@ -263,6 +267,7 @@ type RepoInfo struct {
 	Private      bool      `json:"private"`      // visible only to its owners
 	LastModified time.Time `json:"lastModified"` // date of the last commit
 	Siblings     []Sibling `json:"siblings"`     // files of the revision
+	Gated        GatedMode `json:"gated"`        // access requests: "", "auto" or "manual"
 }
 
 // RepoInfoOptions configures RepoInfo.

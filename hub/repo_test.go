@@ -549,7 +549,7 @@ func TestUpdateRepoSettingsAndMoveRepo(t *testing.T) {
 		ok(t, alice.MoveRepo(ctx, r, to.ID))
 		exists, err := alice.RepoExists(ctx, r)
 		ok(t, err)
-		equals(t, "old id exists after move", exists, false)
+		equals(t, "old id redirects after move", exists, true)
 		equals(t, "content after move", string(download(t, alice, to, "", "m.txt")), "m\n")
 		if err := alice.MoveRepo(ctx, r, "alice/again"); !errors.Is(err, hub.ErrRepoNotFound) {
 			t.Fatalf("move a missing repo: got %v, want ErrRepoNotFound", err)

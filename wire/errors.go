@@ -31,8 +31,17 @@ const (
 	// the 401 into RepositoryNotFoundError.
 	MessageInvalidCredentials = "Invalid credentials in Authorization header"
 	// MessageParentMismatch is the text of the 412 answer to a commit whose
-	// parentCommit is no longer the tip of the branch.
-	MessageParentMismatch = "The branch was updated since you opened this page. Please refresh and try again."
+	// parentCommit is no longer the tip of the branch (the Hub's own).
+	MessageParentMismatch = "A commit has happened since. Please refresh and try again."
+	// FormatRefExists (with the full ref name) answers creating a branch or
+	// tag that exists.
+	FormatRefExists = "Reference %s already exists"
+	// FormatCannotDeleteRef (with the full ref name) answers deleting the
+	// default branch.
+	FormatCannotDeleteRef = "Cannot delete %s"
+	// FormatRepoExists (with the repo type and id) answers moving a repo
+	// onto an existing one.
+	FormatRepoExists = "A %s repository called %s already exists"
 )
 
 // ErrorBody is the JSON body of an error response: {"error": "..."}.

@@ -81,8 +81,11 @@ func ParseRepoID(s string) (RepoID, error) {
 	return RepoID{Namespace: ns, Name: name}, nil
 }
 
-// String returns "namespace/name".
+// String returns "namespace/name", or "name" for a canonical id.
 func (r RepoID) String() string {
+	if r.Namespace == "" {
+		return r.Name
+	}
 	return r.Namespace + "/" + r.Name
 }
 

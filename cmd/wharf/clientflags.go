@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/wharfhub/wharf/hub"
+	"github.com/wharfhub/wharf/wire"
 )
 
 // clientFlags are the flags of the commands that talk to a Hub.
@@ -59,6 +60,11 @@ func (f *repoFlags) repo(id string) (hub.Repo, error) {
 	}
 	r := hub.Repo{ID: id, Type: t}
 	if err := r.Validate(); err != nil {
+		return hub.Repo{}, fmt.Errorf("%w: %w", err, errUsage)
+	}
+	// The CLI names repos as namespace/name, as huggingface-cli's upload
+	// and repo commands expect; namespace-less ids are the SDK's.
+	if _, err := wire.ParseRepoID(id); err != nil {
 		return hub.Repo{}, fmt.Errorf("%w: %w", err, errUsage)
 	}
 	return r, nil

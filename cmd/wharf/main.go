@@ -21,10 +21,18 @@ import (
 const usage = `wharf: a Hugging Face Hub you can run yourself, and its client
 
 Usage:
-  wharf serve [--addr 127.0.0.1:8080] [--data DIR] [--db DSN] [--public-url URL]
+  wharf serve [--addr 127.0.0.1:8080] [--data DIR] [--db DSN] [--public-url URL] [--gc-interval 6h]
   wharf admin user add NAME [--fullname F] [--email E] [--token hf_...] [--admin]
   wharf admin org add ORG [--member NAME[:admin|:write|:read]]...
   wharf admin token add USER [--role read|write] [--value hf_...] [--name NAME]
+  wharf admin usage [NAMESPACE] [--json]
+  wharf admin gc [--apply] [--grace 1h] [--json]
+  wharf admin backup DEST | restore SRC --data DIR | verify [--no-hash] [--json]
+  wharf admin user list|show|disable|enable|remove [NAME] [--json]
+  wharf admin org list|show|remove [ORG] | org member add|remove ORG USER [ROLE]
+  wharf admin token list USER | token revoke USER ID
+  wharf admin repo list [NAMESPACE] | repo move FROM TO
+  wharf admin quota set NAMESPACE SIZE [--private-only] | show [NAMESPACE] | remove NAMESPACE
 
   wharf upload REPO_ID [LOCAL_PATH] [PATH_IN_REPO] [--repo-type T] [--revision REV]
                [--private] [--include PAT]... [--exclude PAT]... [--delete PAT]...
@@ -43,6 +51,7 @@ Usage:
   wharf lfs-enable-largefiles PATH   (push LFS files over 5GB from the git clone at PATH)
   wharf login [--token hf_...]
   wharf logout
+  wharf version
 
 serve and admin take --data (env WHARF_DATA) and --db (env WHARF_DB).
 The client commands take --endpoint (default $HF_ENDPOINT, else https://huggingface.co)
@@ -111,6 +120,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdLFSEnableLargefiles(ctx, args[1:], stdout, stderr)
 	case "lfs-multipart-upload":
 		return cmdLFSMultipartUpload(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "version", "--version":
+		return cmdVersion(stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -30,13 +30,26 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", envOr("WHARF_ADDR", "127.0.0.1:8080"), "address to listen on")
 	publicURL := fs.String("public-url", os.Getenv("WHARF_PUBLIC_URL"), "base URL put into returned URLs (default: from each request's Host)")
 	secretFile := fs.String("secret-file", os.Getenv("WHARF_SECRET_FILE"), "file holding the server secret (64+ hex digits) that signs transfer URLs and Xet tokens; replicas must share it (default: DATA/secret, created on first start)")
+	gcInterval := fs.Duration("gc-interval", 0, "run garbage collection (gc --apply) this often, e.g. 6h; replicas take turns (default: never)")
+	gcGrace := fs.Duration("gc-grace", time.Hour, "grace period of the background gc (see wharf admin gc -h)")
+	logFormat := fs.String("log-format", envOr("WHARF_LOG_FORMAT", "text"), "log lines as text or json")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "on SIGTERM, how long running requests (uploads, commits) may take to finish")
+	metricsAddr := fs.String("metrics-addr", os.Getenv("WHARF_METRICS_ADDR"), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (default: off)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := sf.resolve(); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	var logger *slog.Logger
+	switch *logFormat {
+	case "text":
+		logger = slog.New(slog.NewTextHandler(stderr, nil))
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	default:
+		return fmt.Errorf("--log-format %q: want text or json: %w", *logFormat, errUsage)
+	}
 	db, err := sqlstore.Open(ctx, sf.db)
 	if err != nil {
 		return err
@@ -68,12 +81,23 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	engine := repo.New(db, repo.Options{TempDir: tmp, Logger: logger})
 	pages := web.New(web.Config{Engine: engine, Auth: accounts, PublicURL: *publicURL, Logger: logger})
+	blobs := blob.New(bs)
 	srv := server.New(server.Config{
-		Engine: engine, Auth: accounts, Blobs: blob.New(bs), PublicURL: *publicURL,
+		Engine: engine, Auth: accounts, Blobs: blobs, PublicURL: *publicURL,
 		Logger: logger, TempDir: tmp, SigningKey: key, Pages: pages,
 	})
 	pages.SetXet(srv.Xet())
 	go srv.RunSweeper(ctx, 10*time.Minute)
+	if *gcInterval > 0 {
+		go runGC(ctx, engine, blobs, *gcInterval, max(*gcGrace, time.Minute), logger, srv.Metrics())
+	}
+	if *metricsAddr != "" {
+		stopMetrics, err := serveMetrics(*metricsAddr, srv.Metrics(), stdout)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -87,7 +111,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Shutdown stops accepting connections and waits for running requests;
+	// a commit is one transaction, so one cut short leaves nothing half-done.
+	shutdown, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -425,6 +425,32 @@ def readme_validate_yaml():
 
 
 @scenario
+def readme_metadata():
+    import warnings
+
+    r = rid("readme-meta")
+    api.create_repo(r)
+    with raises(ValueError, what="README.md with model-index: foo"):
+        api.upload_file(path_or_fileobj=b"---\nmodel-index: foo\n---\n# card\n", path_in_repo="README.md", repo_id=r)
+    # the commit endpoint refuses it too, for clients that do not validate first
+    saved = HfApi._validate_yaml
+    HfApi._validate_yaml = lambda self, *a, **kw: None
+    try:
+        with raises(HfHubHTTPError, status=400, what="commit of README.md with model-index: foo"):
+            api.upload_file(path_or_fileobj=b"---\nmodel-index: foo\n---\n# card\n", path_in_repo="README.md",
+                            repo_id=r)
+    finally:
+        HfApi._validate_yaml = saved
+    eq(api.list_repo_files(r), [".gitattributes"], "files after refused READMEs")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        api.upload_file(path_or_fileobj=b"# plain\n", path_in_repo="README.md", repo_id=r)
+    check(any("empty or missing yaml metadata" in str(w.message) for w in caught),
+          "no warning for a README without metadata: %s", [str(w.message) for w in caught])
+    assert_remote(r, {"README.md": b"# plain\n"})
+
+
+@scenario
 def upload_folder_gitignore():
     r = rid("folder-gitignore")
     api.create_repo(r, repo_type="space", space_sdk="gradio")
@@ -1163,7 +1189,8 @@ def repo_admin():
     moved = rid("admin-moved", ns="acme")
     api.move_repo(from_id=r, to_id=moved, repo_type="dataset")
     assert_remote(moved, {"m.txt": b"m\n"}, repo_type="dataset")
-    check(not api.repo_exists(r, repo_type="dataset"), "old id still exists after move_repo")
+    # The Hub redirects the old id to the new one.
+    check(api.repo_exists(r, repo_type="dataset"), "old id does not redirect after move_repo")
     api.delete_repo(moved, repo_type="dataset")
     check(not api.repo_exists(moved, repo_type="dataset"), "repo exists after delete_repo")
     api.delete_repo(moved, repo_type="dataset", missing_ok=True)
@@ -1172,6 +1199,259 @@ def repo_admin():
     # the name can be reused
     api.create_repo(moved, repo_type="dataset")
     eq(api.list_repo_files(moved, repo_type="dataset"), [".gitattributes"], "files of a re-created repo")
+
+
+@scenario
+def gated_access():
+    from huggingface_hub.errors import GatedRepoError
+
+    r = rid("gated")
+    api.create_repo(r)
+    api.upload_file(path_or_fileobj=b"secret\n", path_in_repo="s.txt", repo_id=r)
+    api.upload_file(path_or_fileobj=rand(300_000, "gated"), path_in_repo="w.bin", repo_id=r)
+    api.update_repo_settings(r, gated="manual")
+    eq(api.repo_info(r).gated, "manual", "gated in repo_info")
+    eq(sorted(bob.list_repo_files(r)), [".gitattributes", "s.txt", "w.bin"], "files listed to bob")
+    for who, tok in (("anonymous", False), ("bob", BOB)):
+        for f in ("s.txt", "w.bin"):
+            with raises(GatedRepoError, what=f"{who}'s hf_hub_download of {f} from a gated repo"):
+                download(r, f, token=tok)
+    with raises(GatedRepoError, what="bob's auth_check"):
+        bob.auth_check(r)
+    with raises(GatedRepoError, what="bob's file_exists"):
+        bob.file_exists(r, "s.txt")
+    check(bob.repo_exists(r), "repo_exists of a gated repo")
+    api.auth_check(r)
+    eq(download(r, "s.txt"), b"secret\n", "the owner downloads")
+    # bob asks through the gate form
+    status, _, body = http("POST", f"/api/models/{r}/ask-access", token=BOB, body={"reason": "research"})
+    check(status == 200, "ask-access: %s %s", status, body[:300])
+    pending = list(api.list_pending_access_requests(r))
+    eq([(q.username, q.status, q.fields) for q in pending], [("bob", "pending", {"reason": "research"})], "pending requests")
+    with raises(GatedRepoError, what="bob's download while pending"):
+        download(r, "s.txt", token=BOB)
+    api.accept_access_request(r, "bob")
+    eq(download(r, "w.bin", token=BOB), rand(300_000, "gated"), "accepted bob downloads")
+    bob.auth_check(r)
+    with raises(HfHubHTTPError, status=404, what="accepting an accepted request"):
+        api.accept_access_request(r, "bob")
+    api.reject_access_request(r, "bob", rejection_reason="not now")
+    eq([q.username for q in api.list_rejected_access_requests(r)], ["bob"], "rejected requests")
+    with raises(GatedRepoError, what="rejected bob's download"):
+        download(r, "s.txt", token=BOB)
+    api.cancel_access_request(r, "bob")
+    eq([q.username for q in api.list_pending_access_requests(r)], ["bob"], "pending after cancel")
+    api.grant_access(r, "bob")
+    with raises(HfHubHTTPError, status=400, what="granting twice"):
+        api.grant_access(r, "bob")
+    eq([q.username for q in api.list_accepted_access_requests(r)], ["bob"], "accepted requests")
+    eq(download(r, "s.txt", token=BOB), b"secret\n", "granted bob downloads")
+    with raises(HfHubHTTPError, status=403, what="bob lists the requests"):
+        list(bob.list_pending_access_requests(r))
+    api.update_repo_settings(r, gated=False)
+    eq(download(r, "s.txt", token=False), b"secret\n", "anonymous download once not gated")
+    with raises(HfHubHTTPError, status=400, what="requests of a repo that is not gated"):
+        list(api.list_pending_access_requests(r))
+
+
+@scenario
+def renamed_repo():
+    r = rid("rename-src")
+    api.create_repo(r, private=True)
+    api.upload_file(path_or_fileobj=b"moved\n", path_in_repo="m.txt", repo_id=r)
+    big = rand(200_000, "renamed")
+    api.upload_file(path_or_fileobj=big, path_in_repo="big.bin", repo_id=r)
+    new = rid("rename-dst", ns="acme")
+    api.move_repo(from_id=r, to_id=new)
+    eq(download(r, "m.txt"), b"moved\n", "download through the old id")
+    eq(download(r, "big.bin"), big, "LFS download through the old id")
+    eq(api.repo_info(r).id, new, "repo_info through the old id")
+    check(api.file_exists(r, "m.txt"), "file_exists through the old id")
+    with raises(RepositoryNotFoundError, what="bob downloads through the old id of a private repo"):
+        download(r, "m.txt", token=BOB)
+    with raises(RepositoryNotFoundError, what="anonymous repo_info through the old id of a private repo"):
+        anon.repo_info(r)
+    api.upload_file(path_or_fileobj=b"two\n", path_in_repo="two.txt", repo_id=r)
+    assert_remote(new, {"m.txt": b"moved\n", "big.bin": big, "two.txt": b"two\n"})
+    # git clone of the old URL
+    env = _git_env()
+    local = tmpdir("renamed") / "clone"
+    _git(env, local.parent, "clone", f"{E}/{r}", str(local))
+    eq((local / "big.bin").read_bytes(), big, "git clone of the old URL")
+    newer = rid("rename-dst2", ns="acme")
+    api.move_repo(from_id=new, to_id=newer)
+    eq(download(r, "m.txt"), b"moved\n", "download through the first id after two moves")
+    # a new repo at the old id ends the redirect
+    api.create_repo(r)
+    eq(api.list_repo_files(r), [".gitattributes"], "files of the repo created at the old id")
+    eq(download(new, "two.txt"), b"two\n", "the other old id still redirects")
+
+
+@scenario
+def expand_properties():
+    from typing import get_args
+
+    from huggingface_hub import hf_api
+
+    card = b"---\nlicense: mit\ntags:\n- compat\n---\n# card\n"
+    for repo_type, lit in (("model", hf_api.ExpandModelProperty_T), ("dataset", hf_api.ExpandDatasetProperty_T),
+                           ("space", hf_api.ExpandSpaceProperty_T)):
+        r = rid(f"expand-{repo_type}")
+        api.create_repo(r, repo_type=repo_type, **({"space_sdk": "gradio"} if repo_type == "space" else {}))
+        api.upload_file(path_or_fileobj=card, path_in_repo="README.md", repo_id=r, repo_type=repo_type)
+        props = list(get_args(lit))
+        info = api.repo_info(r, repo_type=repo_type, expand=props)
+        eq(info.id, r, f"{repo_type} info id with every expand property")
+        check(re.fullmatch(r"[0-9a-f]{40}", info.sha or ""), "sha %r", info.sha)
+        eq(info.card_data.license if info.card_data else None, "mit", f"{repo_type} cardData license")
+        check("compat" in (info.tags or []), "tags %r", info.tags)
+        if repo_type != "space":  # spaces have no gated property
+            eq(info.gated, False, f"{repo_type} gated")
+        eq(sorted(s.rfilename for s in info.siblings), [".gitattributes", "README.md"], f"{repo_type} siblings")
+        with raises(HfHubHTTPError, status=400, what=f"{repo_type} info with an unknown expand property"):
+            api.repo_info(r, repo_type=repo_type, expand=["does_not_exist"])
+    listed = list(api.list_models(author="alice", search=f"{P}-expand-model", expand=["sha", "cardData", "gated"]))
+    eq([m.id for m in listed], [rid("expand-model")], "list_models with expand")
+    check(re.fullmatch(r"[0-9a-f]{40}", listed[0].sha or ""), "listed sha %r", listed[0].sha)
+    with raises(HfHubHTTPError, status=400, what="list_models with an unknown expand property"):
+        list(api.list_models(author="alice", expand=["does_not_exist"]))
+
+
+@scenario
+def delete_folder_implicit():
+    r = rid("delete-folder")
+    api.create_repo(r)
+    api.create_commit(r, operations=[
+        CommitOperationAdd("dir/a.txt", b"a"), CommitOperationAdd("dir/sub/b.txt", b"b"),
+        CommitOperationAdd("dirty.txt", b"keep"),
+    ], commit_message="setup")
+    # no trailing slash: the client sends a deletedFile line; the Hub deletes the folder
+    api.create_commit(r, operations=[CommitOperationDelete("dir")], commit_message="delete dir")
+    assert_remote(r, {"dirty.txt": b"keep"})
+
+
+@scenario
+def hub_error_texts():
+    def error_of(fn):
+        try:
+            fn()
+        except HfHubHTTPError as e:
+            return e
+        raise AssertionError(f"{fn}: no HfHubHTTPError")
+
+    r = rid("texts")
+    api.create_repo(r)
+    first = api.upload_file(path_or_fileobj=b"a", path_in_repo="a.txt", repo_id=r).oid
+    api.upload_file(path_or_fileobj=b"b", path_in_repo="b.txt", repo_id=r)
+    e = error_of(lambda: api.create_commit(r, operations=[CommitOperationAdd("c.txt", b"c")], commit_message="stale",
+                                           parent_commit=first))
+    eq(e.response.status_code, 412, "status of a stale parent_commit")
+    check("A commit has happened since. Please refresh and try again." in str(e), "stale parent_commit: %s", e)
+    api.create_branch(r, branch="dev")
+    e = error_of(lambda: api.create_branch(r, branch="dev"))
+    eq(e.response.status_code, 409, "status of an existing branch")
+    check("Reference refs/heads/dev already exists" in str(e), "existing branch: %s", e)
+    api.create_branch(r, branch="dev", exist_ok=True)
+    e = error_of(lambda: api.delete_branch(r, branch="main"))
+    check("Cannot delete refs/heads/main" in str(e), "deleting main: %s", e)
+    with raises(RevisionNotFoundError, what="create_tag on a missing revision with a bad name"):
+        api.create_tag(r, tag="bad..name", revision="no-such-rev")
+    other = rid("texts-other")
+    api.create_repo(other)
+    e = error_of(lambda: api.move_repo(from_id=other, to_id=r))
+    check(f"A model repository called {r} already exists" in str(e), "move onto an existing repo: %s", e)
+
+
+@scenario
+def repo_settings_xet():
+    if V >= (1, 0):
+        raise Skip("update_repo_settings(xet_enabled=...) was removed in huggingface_hub 1.0")
+    r = rid("xet-setting")
+    api.create_repo(r)
+    api.update_repo_settings(r, xet_enabled=False)
+    eq(api.repo_info(r, expand=["xetEnabled"]).xet_enabled, False, "xetEnabled after update_repo_settings(xet_enabled=False)")
+    api.update_repo_settings(r, xet_enabled=True)
+    eq(api.repo_info(r, expand=["xetEnabled"]).xet_enabled, True, "xetEnabled after update_repo_settings(xet_enabled=True)")
+
+
+@scenario
+def org_private_default():
+    org = "acme-admins"
+    status, _, body = http("PUT", f"/api/organizations/{org}/settings", body={"privateByDefault": True})
+    check(status == 200, "org settings: %s %s", status, body[:300])
+    status, _, body = http("PUT", "/api/organizations/acme/settings", body={"privateByDefault": True})
+    eq(status, 403, "a write member changes the org settings")
+    r = rid("private-default", ns=org)
+    api.create_repo(r)
+    eq(api.repo_info(r).private, True, "create_repo without private in an org private by default")
+    with raises(RepositoryNotFoundError, what="bob reads a repo private by default"):
+        bob.repo_info(r)
+    p = rid("public-explicit", ns=org)
+    api.create_repo(p, private=False)
+    eq(api.repo_info(p).private, False, "create_repo(private=False) in an org private by default")
+    u = rid("user-default")
+    api.create_repo(u)
+    eq(api.repo_info(u).private, False, "a user's repo stays public")
+
+
+@scenario
+def annotated_tags():
+    r = rid("annotated-tags")
+    api.create_repo(r)
+    head = api.upload_file(path_or_fileobj=b"a\n", path_in_repo="a.txt", repo_id=r).oid
+    api.create_tag(r, tag="v-api", tag_message="Release from the API")
+    env = _git_env()
+    c1 = tmpdir("tags") / "c1"
+    _git(env, c1.parent, "clone", f"{E}/{r}", str(c1))
+    eq(_git(env, c1, "cat-file", "-t", "v-api").stdout.strip(), "tag", "create_tag(tag_message=...) in a clone")
+    check("Release from the API" in _git(env, c1, "cat-file", "-p", "v-api").stdout, "message of v-api")
+    _git(env, c1, "tag", "-a", "v1", "-m", "Version 1")
+    tag_id = _git(env, c1, "rev-parse", "v1").stdout.strip()
+    _git(env, c1, "push", "origin", "v1")
+    tags = {t.name: t.target_commit for t in api.list_repo_refs(r).tags}
+    eq(tags, {"v-api": head, "v1": head}, "tags listed with the commits they tag")
+    eq(download(r, "a.txt", revision="v1"), b"a\n", "download at the annotated tag")
+    c2 = tmpdir("tags") / "c2"
+    _git(env, c2.parent, "clone", f"{E}/{r}", str(c2))
+    eq(_git(env, c2, "rev-parse", "v1").stdout.strip(), tag_id, "the tag object round-trips byte for byte")
+    _git(env, c2, "fsck", "--strict")
+    _git(env, c1, "push", "--delete", "origin", "v1")
+    api.delete_tag(r, tag="v-api")
+    eq(api.list_repo_refs(r).tags, [], "tags after git push --delete and delete_tag")
+    if hasattr(huggingface_hub, "Repository"):  # removed in 1.0
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            repo = huggingface_hub.Repository(local_dir=str(tmpdir("tags") / "repo"), clone_from=f"{E}/{r}", token=ALICE,
+                                              git_user="Alice Compat", git_email="alice@example.com")
+            repo.add_tag("v2", message="from Repository", remote="origin")
+        eq([t.name for t in api.list_repo_refs(r).tags], ["v2"], "Repository.add_tag(message=...)")
+        repo.delete_tag("v2", remote="origin")
+        eq(api.list_repo_refs(r).tags, [], "Repository.delete_tag")
+
+
+@scenario
+def lfs_files():
+    r = rid("lfs-files")
+    api.create_repo(r)
+    a, b = rand(300_000, "lfs-files-a"), rand(200_000, "lfs-files-b")
+    api.upload_file(path_or_fileobj=a, path_in_repo="w1.bin", repo_id=r)
+    api.upload_file(path_or_fileobj=b, path_in_repo="dir/w2.bin", repo_id=r)
+    api.upload_file(path_or_fileobj=b"# r\n", path_in_repo="README.md", repo_id=r)
+    files = {f.filename: f for f in api.list_lfs_files(r)}
+    eq(sorted(files), ["dir/w2.bin", "w1.bin"], "list_lfs_files")
+    eq((files["w1.bin"].file_oid, files["w1.bin"].size), (hashlib.sha256(a).hexdigest(), len(a)), "w1.bin in list_lfs_files")
+    check(files["w1.bin"].pushed_at is not None, "pushed_at")
+    api.permanently_delete_lfs_files(r, [files["w1.bin"]])  # rewrite_history=True
+    eq([f.filename for f in api.list_lfs_files(r)], ["dir/w2.bin"], "list_lfs_files after a delete")
+    for c in api.list_repo_commits(r):
+        check("w1.bin" not in api.list_repo_files(r, revision=c.commit_id), "commit %s still names w1.bin", c.commit_id)
+    assert_remote(r, {"dir/w2.bin": b, "README.md": b"# r\n"})
+    api.permanently_delete_lfs_files(r, [files["dir/w2.bin"]], rewrite_history=False)
+    with raises(EntryNotFoundError, what="download of deleted LFS content"):
+        download(r, "dir/w2.bin")
+    eq(list(api.list_lfs_files(r)), [], "list_lfs_files after deleting everything")
 
 
 @scenario
@@ -1201,6 +1481,23 @@ def super_squash():
     api.super_squash_history(r, commit_message="squashed")
     eq(commit_titles(r), ["squashed"], "history after super_squash_history")
     assert_remote(r, {f"{i}.txt": f"{i}\n".encode() for i in range(3)})
+
+
+@scenario
+def super_squash_pr():
+    r = rid("squash-pr")
+    api.create_repo(r)
+    api.upload_file(path_or_fileobj=b"base\n", path_in_repo="base.txt", repo_id=r)
+    pr = api.upload_file(path_or_fileobj=b"a\n", path_in_repo="a.txt", repo_id=r, create_pr=True)
+    api.upload_file(path_or_fileobj=b"b\n", path_in_repo="b.txt", repo_id=r, revision=pr.pr_revision)
+    api.super_squash_history(r, branch=pr.pr_revision, commit_message="squashed PR")
+    eq(commit_titles(r, revision=pr.pr_revision), ["squashed PR"], "PR history after super_squash_history")
+    assert_remote(r, {"base.txt": b"base\n", "a.txt": b"a\n", "b.txt": b"b\n"}, revision=pr.pr_revision)
+    eq(len(commit_titles(r)), 2, "main keeps its history")
+    api.create_branch(r, branch="feature/x")
+    api.upload_file(path_or_fileobj=b"x\n", path_in_repo="x.txt", repo_id=r, revision="feature/x")
+    api.super_squash_history(r, branch="feature/x", commit_message="squashed feature")
+    eq(commit_titles(r, revision="feature/x"), ["squashed feature"], "feature/x history after super_squash_history")
 
 
 @scenario

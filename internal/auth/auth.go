@@ -231,7 +231,8 @@ func (s *Store) Authenticate(ctx context.Context, token string) (*Identity, erro
 func (s *Store) AuthenticateHash(ctx context.Context, hash string) (*Identity, error) {
 	var id Identity
 	var accountID, created int64
-	err := s.db.QueryRowContext(ctx, `SELECT account_id, role, display_name, created_at FROM tokens WHERE hash = $1`, hash).
+	err := s.db.QueryRowContext(ctx, `SELECT t.account_id, t.role, t.display_name, t.created_at FROM tokens t
+		JOIN accounts a ON a.id = t.account_id WHERE t.hash = $1 AND NOT a.disabled`, hash).
 		Scan(&accountID, &id.TokenRole, &id.TokenName, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrInvalidToken

@@ -188,11 +188,19 @@ func (p *push) checkCommand(ctx context.Context, c *packp.Command) (repo.RefUpda
 	if act == packp.Delete {
 		return u, nil
 	}
-	if k, err := p.kindOf(ctx, c.New); err != nil {
+	k, err := p.kindOf(ctx, c.New)
+	if err != nil {
 		return u, err
-	} else if k != plumbing.CommitObject {
-		if k == plumbing.TagObject {
-			return u, reject("annotated tags are not supported: push a lightweight tag (git tag NAME, without -a, -s or -m)")
+	}
+	if k == plumbing.TagObject && kind == refTag {
+		// An annotated (or signed) tag: it must tag a commit.
+		if k, err = p.peeledKind(ctx, c.New); err != nil {
+			return u, err
+		}
+	}
+	if k != plumbing.CommitObject {
+		if kind == refTag {
+			return u, reject("%s must tag a commit, not a %s", name, k)
 		}
 		return u, reject("%s must point to a commit, not a %s", name, k)
 	}
@@ -282,7 +290,11 @@ func (p *push) checkObjects(ctx context.Context, tips []plumbing.Hash) ([]repo.P
 		stack    []walkItem
 	)
 	for _, t := range tips {
-		stack = append(stack, walkItem{h: t, kind: plumbing.CommitObject})
+		k := plumbing.CommitObject
+		if o, ok := p.st.overlay(t); ok && o.kind == plumbing.TagObject {
+			k = plumbing.TagObject // an annotated tag (checkCommand allowed it)
+		}
+		stack = append(stack, walkItem{h: t, kind: k})
 	}
 	for len(stack) > 0 {
 		it := stack[len(stack)-1]
@@ -358,7 +370,19 @@ func (p *push) checkObjects(ctx context.Context, tips []plumbing.Hash) ([]repo.P
 				big = append(big, bigFile{path: it.path, size: size})
 			}
 		case plumbing.TagObject:
-			return nil, reject("annotated tags are not supported: push a lightweight tag (git tag NAME, without -a, -s or -m)")
+			target, typ, err := repo.DecodeTagTarget(o.data)
+			th, ok := hashOf(target)
+			if err != nil || !ok {
+				return nil, reject("tag %s is malformed", it.h)
+			}
+			switch typ {
+			case "commit":
+				stack = append(stack, walkItem{h: th, kind: plumbing.CommitObject})
+			case "tag":
+				stack = append(stack, walkItem{h: th, kind: plumbing.TagObject})
+			default:
+				return nil, reject("tag %s tags a %s: only commits may be tagged", it.h, typ)
+			}
 		}
 		out = append(out, po)
 	}
@@ -501,4 +525,40 @@ func (p *push) checkLFS(ctx context.Context, refs []lfsRef) error {
 	rj.reason = fmt.Sprintf("LFS objects missing on the server: %s; upload them with git-lfs (git lfs push --all origin) and push again", strings.Join(list, ", "))
 	rj.details = append(rj.details, "Upload LFS content before pushing pointers: is git-lfs installed (git lfs install)?")
 	return rj
+}
+
+// peeledKind follows the tag object h (of the push or of the repo) to
+// the object it finally tags and returns that object's type.
+func (p *push) peeledKind(ctx context.Context, h plumbing.Hash) (plumbing.ObjectType, error) {
+	for range 8 {
+		var data []byte
+		if o, ok := p.st.overlay(h); ok {
+			if o.kind != plumbing.TagObject {
+				return o.kind, nil
+			}
+			data = o.data
+		} else {
+			var kind repo.Kind
+			err := p.st.eng.ReadObjects(ctx, p.r, []string{h.String()}, func(_ string, k repo.Kind, d []byte) error {
+				kind, data = k, d
+				return nil
+			})
+			if err != nil {
+				return 0, err
+			}
+			if data == nil {
+				return 0, reject("object %s is missing: the push is incomplete", h)
+			}
+			if kind != repo.KindTag {
+				return gitKind(kind), nil
+			}
+		}
+		target, _, err := repo.DecodeTagTarget(data)
+		th, ok := hashOf(target)
+		if err != nil || !ok {
+			return 0, reject("tag %s is malformed", h)
+		}
+		h = th
+	}
+	return 0, reject("tag %s: too many tags of tags", h)
 }

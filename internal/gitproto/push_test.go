@@ -131,9 +131,12 @@ func TestPushRejected(t *testing.T) {
 		g.run(dir, "tag", "-f", "v1", base)
 		out = g.fails(dir, "push", "--force", "origin", "v1")
 		contains(t, "moved tag", out, "tags cannot be moved")
+		// Annotated tags are accepted, but must tag a commit.
 		g.run(dir, "tag", "-a", "-m", "annotated", "v2", "origin/main")
-		out = g.fails(dir, "push", "origin", "v2")
-		contains(t, "annotated tag", out, "annotated tags are not supported")
+		g.run(dir, "push", "-q", "origin", "v2")
+		g.run(dir, "tag", "-a", "-m", "a tree", "v3", "origin/main^{tree}")
+		out = g.fails(dir, "push", "origin", "v3")
+		contains(t, "tag of a tree", out, "must tag a commit")
 
 		// Trees with names git checkouts choke on, made with plumbing since
 		// porcelain refuses them.

@@ -101,7 +101,24 @@ func (s *Service) UploadPack(ctx context.Context, w io.Writer, r *repo.Repo, bod
 	if err != nil {
 		return err
 	}
-	if transport.ProtocolVersion(gitProtocol) == protocol.V2 {
+	v2 := transport.ProtocolVersion(gitProtocol) == protocol.V2
+	if bytes.Equal(req, []byte("0000")) {
+		return nil // a client that wants nothing
+	}
+	wants, err := checkUploadRequest(req, v2)
+	if err != nil {
+		return err
+	}
+	if h, ok, err := s.firstMissing(ctx, r, wants); err != nil {
+		return err
+	} else if ok {
+		// As git: an in-band error the client prints.
+		if err := notOurRef(out, h); err != nil {
+			return err
+		}
+		return out.flush()
+	}
+	if v2 {
 		if args := parseFetchV2(req); args != nil {
 			err = s.fetchV2(ctx, st, args, out)
 			if ferr := out.flush(); err == nil {
@@ -137,6 +154,9 @@ func (s *Service) UploadPack(ctx context.Context, w io.Writer, r *repo.Repo, bod
 func (s *Service) ReceivePack(ctx context.Context, w io.Writer, r *repo.Repo, body io.Reader, gitProtocol string, pusher repo.Author) error {
 	st, err := newStore(ctx, s.eng, r, s.opts.MaxPushBytes)
 	if err != nil {
+		return err
+	}
+	if body, err = checkReceiveCommands(body); err != nil {
 		return err
 	}
 	out := newSyncWriter(w)

@@ -76,6 +76,16 @@ func (s *Service) walkAll(ctx context.Context, st *store, wants []plumbing.Hash,
 				return nil
 			case repo.KindBlob:
 				return nil
+			case repo.KindTag:
+				// An annotated tag: send it and what it tags.
+				target, _, err := repo.DecodeTagTarget(data)
+				if err != nil {
+					return fmt.Errorf("tag %s: %w", o, err)
+				}
+				if to, ok := parseOID(target); ok && add(to) {
+					commits = append(commits, to)
+				}
+				return nil
 			default:
 				return fmt.Errorf("object %s: unexpected %s", o, k)
 			}

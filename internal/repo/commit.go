@@ -48,6 +48,10 @@ type CommitOptions struct {
 	CreatePR     bool   // commit to a new refs/pr/N opened against the revision
 	PRTitle      string // default: Summary
 	Author       Author
+	// CheckFile, when set, is called by CommitNDJSON with every regular
+	// file of the commit before anything is written; an error refuses the
+	// commit (the Hub validates README.md metadata this way).
+	CheckFile func(path string, content []byte) error
 }
 
 // CommitResult describes a new commit.
@@ -165,7 +169,7 @@ func (e *Engine) commitTx(ctx context.Context, tx *sql.Tx, r *Repo, rev string, 
 		res.Ref = ref
 	}
 	if opts.ParentCommit != "" && !strings.HasPrefix(head, strings.ToLower(opts.ParentCommit)) {
-		return nil, errorf(ErrParentMismatch, "The branch was updated since you opened this page. Please refresh and try again.")
+		return nil, errParentMoved()
 	}
 	parent, err := readCommit(ctx, tx, r.Key, head)
 	if err != nil {
@@ -191,7 +195,7 @@ func (e *Engine) commitTx(ctx context.Context, tx *sql.Tx, r *Repo, rev string, 
 	}
 	if !ok {
 		if opts.ParentCommit != "" {
-			return nil, errorf(ErrParentMismatch, "The branch was updated since you opened this page. Please refresh and try again.")
+			return nil, errParentMoved()
 		}
 		return nil, errRaced
 	}
@@ -244,7 +248,7 @@ func (e *Engine) applyChanges(ctx context.Context, tx *sql.Tx, r *Repo, b *treeB
 			}
 			lfsPaths = append(lfsPaths, c.Path)
 		case Delete:
-			if err := b.remove(c.Path, false); err != nil {
+			if err := b.remove(c.Path, b.isFolder(c.Path)); err != nil {
 				return err
 			}
 		case DeleteFolder:
@@ -397,6 +401,11 @@ func (e *Engine) CommitNDJSON(ctx context.Context, r *Repo, rev string, body io.
 		}
 		switch op.Kind {
 		case wire.OpFile:
+			if opts.CheckFile != nil {
+				if err := opts.CheckFile(op.Path, op.Content); err != nil {
+					return nil, err
+				}
+			}
 			open, err := sp.add(op.Content)
 			if err != nil {
 				return nil, err

@@ -192,7 +192,6 @@ func TestCommitDeleteMissing(t *testing.T) {
 			"missing nested":         {del("dir/nope.txt")},
 			"missing parent":         {del("nodir/a.txt")},
 			"under a file":           {del("file/a.txt")},
-			"a folder":               {del("dir")},
 			"missing folder":         {delFolder("nodir")},
 			"deleted twice":          {del("file"), del("file")},
 			"folder deleted twice":   {delFolder("dir"), delFolder("dir")},
@@ -562,10 +561,17 @@ func TestCommitRandomOpsMatchModel(t *testing.T) {
 				}
 				m[c.Path] = string(c.Content)
 			case Delete:
-				if _, isFile := m[c.Path]; !isFile {
+				_, isFile := m[c.Path]
+				if !isFile && !isFolder(c.Path) {
 					return ErrEntryNotFound
 				}
 				delete(m, c.Path)
+				// A deleted "file" that is a folder deletes the folder (the Hub).
+				for f := range m {
+					if strings.HasPrefix(f, c.Path+"/") {
+						delete(m, f)
+					}
+				}
 			case DeleteFolder:
 				_, isFile := m[c.Path]
 				if !isFile && !isFolder(c.Path) {

@@ -491,7 +491,10 @@ func (e *Engine) SuperSquash(ctx context.Context, r *Repo, branch, message strin
 func (e *Engine) superSquash(ctx context.Context, r *Repo, branch, message string, author Author) (string, error) {
 	var oid string
 	err := e.db.Tx(ctx, func(tx *sql.Tx) error {
-		name := "refs/heads/" + branch
+		name := "refs/heads/" + strings.TrimPrefix(branch, "refs/heads/")
+		if _, ok := wire.ParsePRRef(branch); ok {
+			name = branch // a pull request's ref, squashed like a branch
+		}
 		head, err := e.lockRef(ctx, tx, r.Key, name)
 		if err != nil {
 			return err

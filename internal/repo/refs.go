@@ -55,6 +55,11 @@ func resolve(ctx context.Context, q querier, r *Repo, rev string) (Revision, err
 		if err != nil {
 			return Revision{}, err
 		}
+		if target != "" && strings.HasPrefix(name, "refs/tags/") {
+			if target, err = peel(ctx, q, r.Key, target); err != nil {
+				return Revision{}, err
+			}
+		}
 		if target != "" {
 			return Revision{Commit: target, Ref: name}, nil
 		}
@@ -176,7 +181,7 @@ func createRef(ctx context.Context, tx *sql.Tx, r *Repo, name, target string, ov
 	}
 	if cur != "" {
 		if !overwrite {
-			return errorf(ErrRefExists, "Reference already exists: %s %s", what, strings.TrimPrefix(strings.TrimPrefix(name, "refs/heads/"), "refs/tags/"))
+			return errRefExists(name)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE refs SET target = $1 WHERE repo_id = $2 AND name = $3`, target, r.Key, name)
 		return err
@@ -188,19 +193,21 @@ func createRef(ctx context.Context, tx *sql.Tx, r *Repo, name, target string, ov
 // DeleteBranch removes a branch. The default branch cannot be deleted.
 func (e *Engine) DeleteBranch(ctx context.Context, r *Repo, name string) error {
 	if name == DefaultBranch {
-		return errorf(wire.ErrInvalid, "Cannot delete the default branch %s", name)
+		return errDeleteDefault("refs/heads/" + name)
 	}
 	return e.deleteRef(ctx, r, "refs/heads/"+name, "branch")
 }
 
 // CreateTag creates the lightweight tag refs/tags/name at revision.
 func (e *Engine) CreateTag(ctx context.Context, r *Repo, name, revision string) error {
-	if err := wire.ValidateTagName(name); err != nil {
-		return err
-	}
 	return e.db.Tx(ctx, func(tx *sql.Tx) error {
+		// As on the Hub, a missing revision is reported before the name
+		// is judged.
 		from, err := resolve(ctx, tx, r, revision)
 		if err != nil {
+			return err
+		}
+		if err := wire.ValidateTagName(name); err != nil {
 			return err
 		}
 		return createRef(ctx, tx, r, "refs/tags/"+name, from.Commit, false, "tag")

@@ -144,6 +144,10 @@ func (e *Engine) CreateRepo(ctx context.Context, t wire.RepoType, id wire.RepoID
 		if err != nil {
 			return err
 		}
+		// A repo created at the old id of a moved one ends that redirect.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM repo_redirects WHERE key_lower = $1`, repoKey(t, id)); err != nil {
+			return err
+		}
 		attrs := []byte(defaultGitattributes(t))
 		blobOID, err := writeObject(ctx, tx, r.Key, KindBlob, attrs, nil)
 		if err != nil {
@@ -230,8 +234,13 @@ func (e *Engine) DeleteRepo(ctx context.Context, r *Repo) error {
 			`DELETE FROM objects WHERE repo_id = $1`,
 			`DELETE FROM refs WHERE repo_id = $1`,
 			`DELETE FROM repo_lfs WHERE repo_id = $1`,
+			`DELETE FROM repo_usage_oids WHERE repo_id = $1`,
+			`DELETE FROM quota_reservations WHERE repo_id = $1`,
 			`DELETE FROM discussion_events WHERE repo_id = $1`,
 			`DELETE FROM discussions WHERE repo_id = $1`,
+			`DELETE FROM repo_redirects WHERE repo_id = $1`,
+			`DELETE FROM access_requests WHERE repo_id = $1`,
+			`DELETE FROM repo_settings WHERE repo_id = $1`,
 			`DELETE FROM repos WHERE id = $1`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, r.Key); err != nil {
@@ -242,14 +251,21 @@ func (e *Engine) DeleteRepo(ctx context.Context, r *Repo) error {
 	})
 }
 
-// MoveRepo renames a repository (possibly into another namespace).
+// MoveRepo renames a repository (possibly into another namespace). Its
+// old id keeps naming it (see [Engine.Moved]) until a repo is created there.
 func (e *Engine) MoveRepo(ctx context.Context, r *Repo, to wire.RepoID) error {
-	_, err := e.db.ExecContext(ctx, `UPDATE repos SET namespace = $1, name = $2, key_lower = $3, updated_at = $4 WHERE id = $5`,
-		to.Namespace, to.Name, repoKey(r.Type, to), e.now().UnixMilli(), r.Key)
-	if sqlstore.IsUniqueViolation(err) {
-		return errorf(ErrRepoExists, "Repository %s already exists", to)
-	}
-	return err
+	now := e.now().UnixMilli()
+	return e.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE repos SET namespace = $1, name = $2, key_lower = $3, updated_at = $4 WHERE id = $5`,
+			to.Namespace, to.Name, repoKey(r.Type, to), now, r.Key)
+		if sqlstore.IsUniqueViolation(err) {
+			return errMoveExists(r.Type, to)
+		}
+		if err != nil {
+			return err
+		}
+		return recordMove(ctx, tx, r.Type, r.Key, r.ID, to, now)
+	})
 }
 
 // SetPrivate changes a repository's visibility.

@@ -35,6 +35,11 @@ func writeObject(ctx context.Context, q querier, repoKey int64, k Kind, data []b
 	if err != nil {
 		return "", fmt.Errorf("write %s %s: %w", k, oid, err)
 	}
+	if ptr != nil {
+		if err := countLFS(ctx, q, false, repoKey, []*wire.Pointer{ptr}); err != nil {
+			return "", err
+		}
+	}
 	return oid, nil
 }
 
@@ -121,13 +126,19 @@ func (w *objectBatch) flush() error {
 		args = append(args, o.oid, int(o.kind), int64(len(o.data)), lfsOID, lfsSize, data)
 	}
 	q.WriteString(` ON CONFLICT DO NOTHING`)
+	var ptrs []*wire.Pointer
+	for _, o := range w.pending {
+		if o.ptr != nil {
+			ptrs = append(ptrs, o.ptr)
+		}
+	}
 	n := len(w.pending)
 	clear(w.pending)
 	w.pending, w.size = w.pending[:0], 0
 	if _, err := w.q.ExecContext(w.ctx, q.String(), args...); err != nil {
 		return fmt.Errorf("write %d objects: %w", n, err)
 	}
-	return nil
+	return countLFS(w.ctx, w.q, w.plain, w.repoKey, ptrs)
 }
 
 var errObjectMissing = errors.New("object missing")

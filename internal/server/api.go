@@ -23,6 +23,11 @@ func (s *Server) openRepo(r *http.Request, t wire.RepoType, id wire.RepoID, need
 		}
 		return &HTTPError{Status: http.StatusNotFound, Code: wire.CodeRepoNotFound, Msg: msg}
 	}
+	moved := false
+	if errors.Is(err, repo.ErrRepoNotFound) {
+		rp, err = s.engine.Moved(r.Context(), t, id)
+		moved = err == nil
+	}
 	if errors.Is(err, repo.ErrRepoNotFound) {
 		return nil, notFound()
 	}
@@ -31,6 +36,12 @@ func (s *Server) openRepo(r *http.Request, t wire.RepoType, id wire.RepoID, need
 	}
 	have := auth.RepoAccess(ident, rp.ID.Namespace, rp.Private)
 	if have == auth.AccessNone {
+		return nil, notFound()
+	}
+	if moved && !followMoves(r) {
+		if loc := movedLocation(r, id, rp.ID); loc != "" {
+			return nil, &movedError{location: loc}
+		}
 		return nil, notFound()
 	}
 	if have < need {
@@ -97,7 +108,9 @@ type createRepoRequest struct {
 	Visibility         string  `json:"visibility"`
 	SDK                string  `json:"sdk"`
 	LFSMultipartThresh int64   `json:"lfsmultipartthresh"`
-	Files              []struct {
+	// Canonical asks for a namespace-less id ("gpt2"): server admins only.
+	Canonical bool `json:"canonical"`
+	Files     []struct {
 		Path     string `json:"path"`
 		Content  string `json:"content"`
 		Encoding string `json:"encoding"`
@@ -129,7 +142,16 @@ func (s *Server) handleCreateRepo(w http.ResponseWriter, r *http.Request) {
 	if n, o, ok := strings.Cut(name, "/"); ok && (req.Organization == nil || *req.Organization == "") {
 		ns, name = n, o
 	}
-	id, err := wire.ParseRepoID(ns + "/" + name)
+	var id wire.RepoID
+	if req.Canonical {
+		if !ident.User.IsAdmin || !ident.CanWrite() {
+			s.fail(w, r, httpError(http.StatusForbidden, "", "Only server admins may create repos without a namespace"))
+			return
+		}
+		id, err = wire.ParseCanonicalRepoID(req.Name)
+	} else {
+		id, err = wire.ParseRepoID(ns + "/" + name)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -145,6 +167,16 @@ func (s *Server) handleCreateRepo(w http.ResponseWriter, r *http.Request) {
 	private := false
 	if req.Private != nil {
 		private = *req.Private
+	} else if req.Visibility == "" && !id.Canonical() {
+		// The organization's default for repos created without a visibility.
+		if a, err := s.auth.Account(r.Context(), id.Namespace); err == nil && a.IsOrg {
+			o, err := s.auth.OrgSettings(r.Context(), a)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			private = o.PrivateByDefault
+		}
 	}
 	switch req.Visibility {
 	case "":
@@ -156,7 +188,7 @@ func (s *Server) handleCreateRepo(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, httpError(http.StatusBadRequest, "", "visibility must be public, private or protected"))
 		return
 	}
-	if !auth.CanCreateIn(ident, id.Namespace) {
+	if !id.Canonical() && !auth.CanCreateIn(ident, id.Namespace) {
 		if _, err := s.auth.Account(r.Context(), id.Namespace); err != nil {
 			s.fail(w, r, httpError(http.StatusNotFound, "", "Namespace %s does not exist", id.Namespace))
 			return
@@ -164,7 +196,7 @@ func (s *Server) handleCreateRepo(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, httpError(http.StatusForbidden, "", "You don't have the rights to create a repo under the namespace %s", id.Namespace))
 		return
 	}
-	if _, err := s.auth.Account(r.Context(), id.Namespace); err != nil {
+	if _, err := s.auth.Account(r.Context(), id.Namespace); err != nil && !id.Canonical() {
 		s.fail(w, r, httpError(http.StatusNotFound, "", "Namespace %s does not exist", id.Namespace))
 		return
 	}
@@ -268,12 +300,12 @@ func (s *Server) handleMoveRepo(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	from, err := wire.ParseRepoID(req.From)
+	from, err := wire.ParseAnyRepoID(req.From)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	to, err := wire.ParseRepoID(req.To)
+	to, err := wire.ParseAnyRepoID(req.To)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -288,7 +320,9 @@ func (s *Server) handleMoveRepo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Admins may move anywhere, but not into a namespace nobody owns.
-	if _, err := s.auth.Account(r.Context(), to.Namespace); errors.Is(err, auth.ErrNotFound) {
+	if _, err := s.auth.Account(r.Context(), to.Namespace); to.Canonical() {
+		// only admins get here (CanCreateIn)
+	} else if errors.Is(err, auth.ErrNotFound) {
 		s.fail(w, r, httpError(http.StatusNotFound, "", "Namespace %s does not exist", to.Namespace))
 		return
 	} else if err != nil {
@@ -312,6 +346,7 @@ func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, rr repoR
 		Private    *bool  `json:"private"`
 		Visibility string `json:"visibility"`
 		Gated      any    `json:"gated"`
+		XetEnabled *bool  `json:"xetEnabled"`
 	}
 	if err := readJSON(w, r, &req); err != nil {
 		s.fail(w, r, err)
@@ -358,6 +393,12 @@ func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, rr repoR
 			return
 		}
 	}
+	if req.XetEnabled != nil {
+		if err := s.engine.SetXetEnabled(r.Context(), rp, *req.XetEnabled); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{})
 }
 
@@ -373,18 +414,12 @@ func (s *Server) handleValidateYAML(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, he.Status, map[string]any{"errors": []map[string]string{{"message": he.Msg}}, "warnings": []any{}})
 		return
 	}
-	var errs []map[string]string
-	c := strings.ReplaceAll(req.Content, "\r\n", "\n")
-	if strings.HasPrefix(c, "---\n") {
-		if !strings.Contains(c[4:], "\n---") && !strings.HasPrefix(c[4:], "---") {
-			errs = append(errs, map[string]string{"message": "YAML metadata block starts with --- but is never closed with ---"})
-		}
-	}
+	errs, warns := cardProblems([]byte(req.Content))
+	status := http.StatusOK
 	if len(errs) > 0 {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": errs, "warnings": []any{}})
-		return
+		status = http.StatusBadRequest
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"errors": []any{}, "warnings": []any{}})
+	writeJSON(w, status, map[string]any{"errors": messagesJSON(errs), "warnings": messagesJSON(warns)})
 }
 
 func (s *Server) handleListRepos(w http.ResponseWriter, r *http.Request, t wire.RepoType) {
@@ -393,6 +428,11 @@ func (s *Server) handleListRepos(w http.ResponseWriter, r *http.Request, t wire.
 		return
 	}
 	q := r.URL.Query()
+	expand, err := parseExpand(r, t)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	repos, err := s.engine.ListRepos(r.Context(), t, q.Get("author"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -407,11 +447,18 @@ func (s *Server) handleListRepos(w http.ResponseWriter, r *http.Request, t wire.
 		if search != "" && !strings.Contains(strings.ToLower(rp.ID.String()), search) {
 			continue
 		}
-		out = append(out, map[string]any{
+		item := map[string]any{
 			"_id": hexID(rp.Key), "id": rp.ID.String(), "author": rp.ID.Namespace, "private": rp.Private,
 			"lastModified": wire.FormatTime(rp.UpdatedAt), "createdAt": wire.FormatTime(rp.CreatedAt),
-			"downloads": 0, "likes": 0, "tags": []string{},
-		})
+			"downloads": 0, "likes": 0, "tags": []string{}, "gated": gatedJSON(rp.Gated),
+		}
+		if len(expand) > 0 {
+			if item, err = s.expandListed(r.Context(), rp, item, expand); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		out = append(out, item)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

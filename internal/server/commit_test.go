@@ -328,7 +328,6 @@ func TestCommitDeletingMissingFileIsEntryNotFound(t *testing.T) {
 			servertest.DeleteFile("missing.txt"),
 			servertest.DeleteFile("dir/missing.txt"),
 			servertest.DeleteFile("nodir/a.txt"),
-			servertest.DeleteFile("dir"), // a folder is not a file
 		} {
 			resp := h.PostCommit(t, h.Alice, "alice/m", "main", "", servertest.Lines(servertest.Header("x", ""), servertest.File("new.txt", []byte("n")), op))
 			servertest.ExpectError(t, resp, http.StatusNotFound, wire.CodeEntryNotFound, "A file with this name doesn't exist")

@@ -93,6 +93,10 @@ func (s *Server) handleDiscussions(w http.ResponseWriter, r *http.Request, rr re
 			s.fail(w, r, err)
 			return
 		}
+		if err := checkDiscussionText(req.Title, req.Description); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		num, err := s.engine.CreateDiscussion(ctx, rp, req.Title, req.Description, author(r).Name, req.PullRequest)
 		if err != nil {
 			s.fail(w, r, err)
@@ -178,6 +182,10 @@ func (s *Server) handleDiscussion(w http.ResponseWriter, r *http.Request, rr rep
 		Content string `json:"content"` // comment/{id}/edit
 	}
 	if err := readJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := checkDiscussionText(req.Title, req.Comment+req.Content); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -7,8 +7,10 @@ import (
 	"net/http"
 
 	"github.com/wharfhub/wharf/internal/auth"
+	"github.com/wharfhub/wharf/internal/gitproto"
 	"github.com/wharfhub/wharf/internal/repo"
 	"github.com/wharfhub/wharf/internal/store/blob"
+	"github.com/wharfhub/wharf/internal/usage"
 	"github.com/wharfhub/wharf/internal/xetcas"
 	"github.com/wharfhub/wharf/wire"
 )
@@ -35,6 +37,13 @@ func classify(err error) *HTTPError {
 	var he *HTTPError
 	if errors.As(err, &he) {
 		return he
+	}
+	var me *movedError
+	if errors.As(err, &me) {
+		// 307 keeps the method and body of POSTs; clients follow relative
+		// redirects (PROTOCOL.md §1.8).
+		return &HTTPError{Status: http.StatusTemporaryRedirect, Msg: "Moved to " + me.location,
+			Header: http.Header{"Location": {me.location}}}
 	}
 	msg := err.Error()
 	switch {
@@ -66,10 +75,18 @@ func classify(err error) *HTTPError {
 		return httpError(http.StatusBadRequest, "", "%s", msg)
 	case errors.Is(err, auth.ErrNotFound):
 		return httpError(http.StatusNotFound, "", "%s", msg)
+	case errors.Is(err, auth.ErrRequestNotFound), errors.Is(err, auth.ErrRequestState):
+		// huggingface_hub documents 404 for a request already in the
+		// asked state (HfApi.accept_access_request).
+		return httpError(http.StatusNotFound, "", "%s", msg)
+	case errors.Is(err, gitproto.ErrProtocol):
+		return httpError(http.StatusBadRequest, "", "%s", msg)
 	case errors.Is(err, xetcas.ErrInvalid):
 		return httpError(http.StatusBadRequest, "", "%s", msg)
 	case errors.Is(err, xetcas.ErrUnauthorized):
 		return httpError(http.StatusUnauthorized, "", "%s", msg)
+	case errors.Is(err, usage.ErrQuotaExceeded):
+		return httpError(quotaStatus, "", "%s", msg)
 	case errors.Is(err, xetcas.ErrForbidden):
 		return httpError(http.StatusForbidden, "", "%s", msg)
 	case errors.Is(err, xetcas.ErrNotFound):

@@ -60,6 +60,9 @@ func (s *Server) routeGit(w http.ResponseWriter, r *http.Request, rr repoRoute) 
 		need = auth.AccessWrite
 	}
 	rp, err := s.openRepo(r, rr.typ, rr.id, need)
+	if err == nil && svc == gitproto.UploadPack {
+		err = s.checkGate(r, rp)
+	}
 	if err != nil {
 		s.gitFail(w, r, err)
 		return

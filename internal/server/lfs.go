@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/wharfhub/wharf/internal/auth"
 	"github.com/wharfhub/wharf/internal/lfs"
@@ -74,6 +73,9 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, rr repoRout
 		return
 	}
 	rp, err := s.openRepo(r, rr.typ, rr.id, auth.AccessRead)
+	if err == nil && req.Operation != "upload" {
+		err = s.checkGate(r, rp)
+	}
 	if err != nil {
 		s.lfsFail(w, r, err)
 		return
@@ -88,6 +90,12 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, rr repoRout
 		}
 		if !id.CanWrite() {
 			s.lfsFail(w, r, httpError(http.StatusForbidden, "", "Your token has the read role: it cannot upload to %s", rp.ID))
+			return
+		}
+	}
+	if req.Operation == "upload" {
+		if err := s.reserveBatch(r.Context(), rp, req); err != nil {
+			s.lfsFail(w, r, err)
 			return
 		}
 	}
@@ -227,7 +235,7 @@ func (s *Server) routeLFSSigned(w http.ResponseWriter, r *http.Request, segs []s
 		defer obj.Close()
 		w.Header().Set("ETag", `"`+segs[2]+`"`)
 		w.Header().Set("Content-Type", "application/octet-stream")
-		http.ServeContent(w, r, "", time.Time{}, obj)
+		serveContent(w, r, obj)
 	default:
 		s.notFound(w, r)
 	}

@@ -42,6 +42,11 @@ func entryJSON(e repo.Entry) map[string]any {
 }
 
 func (s *Server) handleRepoInfo(w http.ResponseWriter, r *http.Request, rr repoRoute, rev string) {
+	expand, err := parseExpand(r, rr.typ)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	rp, err := s.openRepo(r, rr.typ, rr.id, auth.AccessRead)
 	if err != nil {
 		s.fail(w, r, err)
@@ -63,9 +68,6 @@ func (s *Server) handleRepoInfo(w http.ResponseWriter, r *http.Request, rr repoR
 		s.fail(w, r, err)
 		return
 	}
-	q := r.URL.Query()
-	expand := q["expand"]
-	expand = append(expand, q["expand[]"]...)
 	want := func(k string) bool {
 		if len(expand) == 0 {
 			return true
@@ -93,8 +95,8 @@ func (s *Server) handleRepoInfo(w http.ResponseWriter, r *http.Request, rr repoR
 		"tags":         func() any { return []string{} },
 		"downloads":    func() any { return 0 },
 		"likes":        func() any { return 0 },
-		"xetEnabled":   func() any { return true },
-		"usedStorage":  func() any { return 0 },
+		"xetEnabled":   func() any { return s.xetEnabled(ctx, rp) },
+		"usedStorage":  func() any { return s.repoUsage(r, rp) },
 	}
 	if rr.typ == wire.Model {
 		fields["library_name"] = nil
@@ -102,6 +104,13 @@ func (s *Server) handleRepoInfo(w http.ResponseWriter, r *http.Request, rr repoR
 	if rr.typ == wire.Space {
 		fields["sdk"] = func() any { return "gradio" }
 		fields["runtime"] = func() any { return map[string]any{"stage": "NO_APP_FILE"} }
+	}
+	if len(expand) > 0 {
+		for k, f := range s.expandedFields(ctx, rp, res.Commit) {
+			if fields[k] == nil || k == "tags" || k == "sdk" {
+				fields[k] = f
+			}
+		}
 	}
 	for k, f := range fields {
 		if f != nil && want(k) {
@@ -285,7 +294,7 @@ func (s *Server) handleCommit(w http.ResponseWriter, r *http.Request, rr repoRou
 			return
 		}
 	}
-	res, err := s.engine.CommitNDJSON(ctx, rp, rev, r.Body, repo.CommitOptions{CreatePR: createPR, Author: author(r)})
+	res, err := s.engine.CommitNDJSON(ctx, rp, rev, r.Body, repo.CommitOptions{CreatePR: createPR, Author: author(r), CheckFile: checkReadme})
 	if err != nil {
 		if isPathError(err) {
 			// Invalid paths are 422 on the Hub; other malformed input is 400.
@@ -598,7 +607,14 @@ func (s *Server) handleRefs(w http.ResponseWriter, r *http.Request, rr repoRoute
 	}
 	branches, tags, converts, prs := []any{}, []any{}, []any{}, []any{}
 	for _, ref := range refs {
-		item := map[string]any{"name": ref.ShortName(), "ref": ref.Name, "targetCommit": ref.Target}
+		target := ref.Target
+		if strings.HasPrefix(ref.Name, "refs/tags/") {
+			if target, err = s.engine.Peel(r.Context(), rp, target); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		item := map[string]any{"name": ref.ShortName(), "ref": ref.Name, "targetCommit": target}
 		switch {
 		case strings.HasPrefix(ref.Name, "refs/heads/"):
 			branches = append(branches, item)
@@ -676,7 +692,13 @@ func (s *Server) handleTag(w http.ResponseWriter, r *http.Request, rr repoRoute,
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.engine.CreateTag(ctx, rp, req.Tag, rev); err != nil {
+	if req.Message != "" {
+		// create_tag(tag_message=…): an annotated tag, as git tag -a.
+		err = s.engine.CreateAnnotatedTag(ctx, rp, req.Tag, rev, req.Message, author(r))
+	} else {
+		err = s.engine.CreateTag(ctx, rp, req.Tag, rev)
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -23,6 +23,9 @@ import (
 // hf_hub_download needs (X-Repo-Commit, ETag, X-Linked-Etag, X-Linked-Size).
 func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, rr repoRoute, rev, p string) {
 	rp, err := s.openRepo(r, rr.typ, rr.id, auth.AccessRead)
+	if err == nil {
+		err = s.checkGate(r, rp)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -71,7 +74,16 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, rr repoRo
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+		serveContent(w, r, bytes.NewReader(data))
+		return
+	}
+	// Content deleted from the repo (permanently_delete_lfs_files) is
+	// no longer served for it, even at commits that still name it.
+	if _, linked, err := s.lfs.Linked(ctx, rp.Key, string(e.LFS.OID)); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if !linked {
+		entryNotFound("Entry not found: the LFS file " + clean + " was deleted from this repository")
 		return
 	}
 	etag := `"` + string(e.LFS.OID) + `"`
@@ -121,7 +133,7 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, rr repoRo
 		return
 	}
 	defer obj.Close()
-	http.ServeContent(w, r, "", time.Time{}, obj)
+	serveContent(w, r, obj)
 }
 
 // redirectable reports whether a download may be sent to the bucket: not a

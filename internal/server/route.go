@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,6 +68,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.handleHealth(w, r)
 		return
 	}
+	if len(segs) == 1 && segs[0] == "readyz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		setRoute(r, "health")
+		s.handleReady(w, r)
+		return
+	}
 	if segs[0] == "api" {
 		s.routeAPI(w, r, segs[1:])
 		return
@@ -92,6 +98,12 @@ func (s *Server) routeAPI(w http.ResponseWriter, r *http.Request, segs []string)
 		setRoute(r, "validate-yaml")
 		s.handleValidateYAML(w, r)
 		return
+	case "organizations":
+		if len(segs) == 3 && segs[2] == "settings" && (r.Method == http.MethodGet || r.Method == http.MethodPut) {
+			setRoute(r, "org.settings")
+			s.handleOrgSettings(w, r, segs[1])
+			return
+		}
 	case "repos":
 		if len(segs) == 2 {
 			switch segs[1] {
@@ -122,8 +134,19 @@ func (s *Server) routeAPI(w http.ResponseWriter, r *http.Request, segs []string)
 		s.handleListRepos(w, r, t)
 		return
 	}
-	if len(segs) < 3 {
-		s.notFound(w, r)
+	if len(segs) == 2 || (apiActions[segs[2]] && !s.repoKnown(r, t, segs[1], segs[2])) {
+		// A canonical id: /api/models/gpt2[/action/...].
+		id, err := wire.ParseCanonicalRepoID(segs[1])
+		if err != nil {
+			s.fail(w, r, httpError(http.StatusNotFound, wire.CodeRepoNotFound, "Repository not found: %v", err))
+			return
+		}
+		rr := repoRoute{typ: t, id: id}
+		if len(segs) > 2 {
+			rr.action = segs[2]
+			rr.rest = segs[3:]
+		}
+		s.routeRepoAPI(w, r, rr)
 		return
 	}
 	id, err := wire.ParseRepoID(segs[1] + "/" + segs[2])
@@ -182,12 +205,27 @@ func (s *Server) routeRepoAPI(w http.ResponseWriter, r *http.Request, rr repoRou
 	case (rr.action == "xet-read-token" || rr.action == "xet-write-token") && m == http.MethodGet && len(rr.rest) > 0:
 		setRoute(r, "repo."+rr.action)
 		s.handleXetToken(w, r, rr, joined, rr.action == "xet-write-token")
+	case rr.action == "lfs-files" && joined == "" && m == http.MethodGet:
+		setRoute(r, "repo.lfs-files")
+		s.handleLFSFiles(w, r, rr)
+	case rr.action == "lfs-files" && joined == "batch" && m == http.MethodPost:
+		setRoute(r, "repo.lfs-files.batch")
+		s.handleLFSFilesBatch(w, r, rr)
 	case rr.action == "lfs-files" && joined == "duplicate" && m == http.MethodPost:
 		setRoute(r, "repo.lfs-files.duplicate")
 		s.handleDuplicate(w, r, rr)
 	case rr.action == "discussions":
 		setRoute(r, "repo.discussions")
 		s.handleDiscussions(w, r, rr)
+	case rr.action == "auth-check" && m == http.MethodGet:
+		setRoute(r, "repo.auth-check")
+		s.handleAuthCheck(w, r, rr)
+	case rr.action == "ask-access" && m == http.MethodPost && len(rr.rest) == 0:
+		setRoute(r, "repo.ask-access")
+		s.handleAskAccess(w, r, rr)
+	case rr.action == "user-access-request":
+		setRoute(r, "repo.user-access-request")
+		s.handleAccessRequests(w, r, rr)
 	default:
 		s.notFound(w, r)
 	}
@@ -208,22 +246,35 @@ func (s *Server) routeWeb(w http.ResponseWriter, r *http.Request, segs []string)
 		s.page(w, r)
 		return
 	}
-	name := segs[1]
-	git := false
-	if strings.HasSuffix(name, ".git") {
-		name, git = strings.TrimSuffix(name, ".git"), true
+	var rr repoRoute
+	if c, ok := s.canonicalWebRoute(r, t, segs); ok {
+		rr = c
+	} else {
+		name := segs[1]
+		git := false
+		if strings.HasSuffix(name, ".git") {
+			name, git = strings.TrimSuffix(name, ".git"), true
+		}
+		id, err := wire.ParseRepoID(segs[0] + "/" + name)
+		if err != nil {
+			s.page(w, r)
+			return
+		}
+		rr = repoRoute{typ: t, id: id, git: git}
+		if len(segs) > 2 {
+			rr.action = segs[2]
+			rr.rest = segs[3:]
+		}
 	}
-	id, err := wire.ParseRepoID(segs[0] + "/" + name)
-	if err != nil {
-		s.page(w, r)
-		return
-	}
-	rr := repoRoute{typ: t, id: id, git: git}
-	if len(segs) > 2 {
-		rr.action = segs[2]
-		rr.rest = segs[3:]
+	if isGitRoute(rr) || (rr.action == "info" && len(rr.rest) >= 2 && rr.rest[0] == "lfs") {
+		// git and git-lfs keep using the URL they were given: a moved
+		// repo is served at its old URL rather than redirected.
+		r = r.WithContext(context.WithValue(r.Context(), followMovesKey, true))
 	}
 	switch {
+	case rr.action == "ask-access" && r.Method == http.MethodPost && len(rr.rest) == 0:
+		setRoute(r, "repo.ask-access")
+		s.handleAskAccess(w, r, rr)
 	case (rr.action == "resolve" || rr.action == "raw") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		setRoute(r, "resolve")
 		rev, rest := splitRevision(rr.rest)

@@ -17,8 +17,10 @@ import (
 
 	"github.com/wharfhub/wharf/internal/auth"
 	"github.com/wharfhub/wharf/internal/lfs"
+	"github.com/wharfhub/wharf/internal/metrics"
 	"github.com/wharfhub/wharf/internal/repo"
 	"github.com/wharfhub/wharf/internal/store/blob"
+	"github.com/wharfhub/wharf/internal/usage"
 	"github.com/wharfhub/wharf/internal/xetcas"
 	"github.com/wharfhub/wharf/wire"
 )
@@ -60,13 +62,15 @@ type Pages interface {
 
 // Server is an http.Handler for the Hub API.
 type Server struct {
-	cfg    Config
-	engine *repo.Engine
-	auth   *auth.Store
-	blobs  *blob.Store
-	lfs    *lfs.Service
-	xet    *xetcas.Service
-	log    *slog.Logger
+	cfg     Config
+	engine  *repo.Engine
+	auth    *auth.Store
+	blobs   *blob.Store
+	lfs     *lfs.Service
+	xet     *xetcas.Service
+	usage   *usage.Service
+	metrics *metrics.Registry
+	log     *slog.Logger
 }
 
 // New returns a Server.
@@ -90,7 +94,10 @@ func New(cfg Config) *Server {
 		MultipartThreshold: cfg.LFSMultipartThreshold, ChunkSize: cfg.LFSChunkSize,
 	})
 	x := xetcas.New(xetcas.Config{DB: cfg.Engine.DB(), Blobs: cfg.Blobs, Key: cfg.SigningKey})
-	return &Server{cfg: cfg, engine: cfg.Engine, auth: cfg.Auth, blobs: cfg.Blobs, lfs: l, xet: x, log: cfg.Logger}
+	u := usage.New(cfg.Engine.DB(), usage.Options{})
+	s := &Server{cfg: cfg, engine: cfg.Engine, auth: cfg.Auth, blobs: cfg.Blobs, lfs: l, xet: x, usage: u, log: cfg.Logger}
+	s.metrics = s.newMetrics()
+	return s
 }
 
 // handleHealth answers a load balancer: 200 "ok" when the database
@@ -225,6 +232,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rl.err != nil {
 		attrs = append(attrs, slog.String("err", rl.err.Error()))
 	}
+	s.metrics.ObserveRequest(rl.route, r.Method, sw.status, time.Since(start), sw.bytes, r.ContentLength)
 	if rl.route == "health" && sw.status == http.StatusOK {
 		return // load balancers ask every second or so
 	}

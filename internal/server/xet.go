@@ -110,7 +110,12 @@ func checkPrefix(prefix string) error {
 }
 
 func (s *Server) casPutXorb(w http.ResponseWriter, r *http.Request, prefix, hash string) {
-	if _, err := s.xet.CheckToken(r.Header.Get("Authorization"), true); err != nil {
+	claims, err := s.xet.CheckToken(r.Header.Get("Authorization"), true)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.checkXorbQuota(r.Context(), claims.Repo, max(r.ContentLength, 0)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -187,6 +192,9 @@ func (s *Server) casPutShard(w http.ResponseWriter, r *http.Request, v2 bool) {
 		return
 	}
 	data, err := readShard(w, r)
+	if err == nil {
+		err = s.reserveShard(r.Context(), claims.Repo, data)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -491,6 +499,9 @@ func (s *Server) handleXetToken(w http.ResponseWriter, r *http.Request, rr repoR
 			s.fail(w, r, httpError(http.StatusForbidden, "", "Your token has the read role: it cannot upload to %s", rp.ID))
 			return
 		}
+	} else if err := s.checkGate(r, rp); err != nil {
+		s.fail(w, r, err)
+		return
 	} else if _, err := s.engine.Resolve(r.Context(), rp, rev); err != nil {
 		s.fail(w, r, err)
 		return

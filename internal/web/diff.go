@@ -145,6 +145,9 @@ func (u *UI) treeDiff(q *request, rp *repo.Repo, a, b, prefix string, out *[]cha
 
 // diff renders the changes between two trees.
 func (u *UI) diff(q *request, rp *repo.Repo, oldTree, newTree string) (*diffView, error) {
+	if err := u.gate(q, rp); err != nil {
+		return nil, err
+	}
 	var changes []change
 	complete, err := u.treeDiff(q, rp, oldTree, newTree, "", &changes, maxDiffFiles)
 	if err != nil {

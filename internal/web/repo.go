@@ -427,6 +427,9 @@ func (u *UI) tree(q *request, rp *repo.Repo, v *repoView, view *view, rev, commi
 }
 
 func (u *UI) blob(q *request, rp *repo.Repo, v *repoView, view *view, rev, commit string, e repo.Entry) error {
+	if err := u.gate(q, rp); err != nil {
+		return err
+	}
 	d := blobData{Rev: rev, Path: e.Path, Name: path.Base(e.Path), Crumbs: crumbs(v, rev, e.Path), Size: e.Size, OID: e.OID,
 		LFS: e.LFS, PtrSize: e.PointerSize, Raw: v.URL + "/raw/" + url.PathEscape(rev) + "/" + escapePath(e.Path),
 		Download: v.ResolveURL(rev, e.Path) + "?download=true"}

@@ -2,16 +2,39 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/wharfhub/wharf/internal/auth"
+	"github.com/wharfhub/wharf/internal/usage"
 	"github.com/wharfhub/wharf/wire"
 )
 
 type settingsData struct {
 	Private bool
 	Error   string
+	// Storage is the repo's usedStorage, Quota its namespace's quota
+	// line ("" without one).
+	Storage string
+	Quota   string
+}
+
+// storage fills the storage lines of the settings page.
+func (u *UI) storage(q *request, key int64, ns string, d *settingsData) {
+	svc := usage.New(u.db, usage.Options{})
+	n, err := svc.RepoBytes(q.r.Context(), key)
+	if err != nil {
+		return
+	}
+	d.Storage = usage.FormatBytes(n)
+	if qs, err := svc.Quotas(q.r.Context(), ns); err == nil && len(qs) == 1 {
+		scope := ""
+		if qs[0].PrivateOnly {
+			scope = " (private repos)"
+		}
+		d.Quota = fmt.Sprintf("%s uses %s of its %s quota%s", ns, usage.FormatBytes(qs[0].Used+qs[0].Reserved), usage.FormatBytes(qs[0].Limit), scope)
+	}
 }
 
 // settings is /{repo}/settings, for those who may write to the repo.
@@ -21,7 +44,9 @@ func (u *UI) settings(q *request, rt repoTarget) error {
 		return err
 	}
 	view := u.newView(q, "Settings · "+rp.ID.String())
-	view.Repo, view.Tab, view.Data = v, "settings", settingsData{Private: rp.Private}
+	data := settingsData{Private: rp.Private}
+	u.storage(q, rp.Key, rp.ID.Namespace, &data)
+	view.Repo, view.Tab, view.Data = v, "settings", data
 	if q.r.URL.Query().Get("saved") == "1" {
 		view.Flash = "Saved."
 	}

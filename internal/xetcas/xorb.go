@@ -96,6 +96,13 @@ func (s *Service) HasXorb(ctx context.Context, h xet.Hash) (int64, bool, error) 
 // Errors about the body wrap ErrInvalid.
 func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader) (bool, error) {
 	if _, ok, err := s.HasXorb(ctx, h); err != nil || ok {
+		if ok {
+			// Uploaded again: a shard is about to name it, so garbage
+			// collection leaves it alone for another grace period.
+			if _, err := s.db.ExecContext(ctx, `UPDATE xet_xorbs SET created_at = $1 WHERE hash = $2`, s.now().UnixMilli(), h.String()); err != nil {
+				return false, err
+			}
+		}
 		return false, err
 	}
 	var infos []xorb.ChunkInfo
