@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -154,6 +156,17 @@ func TestBackupDuringUploadsRestoreServe(t *testing.T) {
 		}
 	}
 	t.Logf("backup of %d blobs (%d bytes); the restored head has %d LFS files", len(m.Blobs), m.Bytes, n)
+	// git itself finds the restored history complete.
+	home := t.TempDir()
+	gitEnv := append(os.Environ(), "HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0", "GIT_LFS_SKIP_SMUDGE=1")
+	clone := filepath.Join(home, "clone")
+	for _, args := range [][]string{{"clone", "-q", ts.URL + "/alice/m", clone}, {"-C", clone, "fsck", "--full", "--strict"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Env = gitEnv
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s on the restored hub: %v\n%s", args[0], err, out)
+		}
+	}
 }
 
 // TestFsckFindsDamage: a missing blob, a corrupted one and a missing git
