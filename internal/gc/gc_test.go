@@ -363,3 +363,40 @@ func TestGCClearsInterruptedClaims(t *testing.T) {
 		}
 	})
 }
+
+// TestGCAfterPermanentLFSDelete: permanently deleting LFS files with a
+// history rewrite (huggingface_hub's permanently_delete_lfs_files) gives
+// their bytes back at the next collections, and the repo's usedStorage
+// drops to what it still names.
+func TestGCAfterPermanentLFSDelete(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, h *servertest.Hub) {
+		r := "alice/lfsdel"
+		h.CreateRepo(t, h.Alice, r, false)
+		a, b := content(40000, 11), content(9000, 12)
+		oa := h.UploadLFS(t, h.Alice, r, a)
+		h.Commit(t, h.Alice, r, "main", servertest.LFSFile("big.bin", oa, 40000), servertest.LFSFile("keep.bin", h.UploadLFS(t, h.Alice, r, b), 9000))
+		used := func() int64 {
+			var info struct {
+				UsedStorage int64 `json:"usedStorage"`
+			}
+			h.JSON(t, http.MethodGet, servertest.API(r)+"?expand=usedStorage", h.Alice, nil, http.StatusOK, &info)
+			return info.UsedStorage
+		}
+		if u := used(); u != 49000 {
+			t.Fatalf("usedStorage %d, want 49000", u)
+		}
+		h.JSON(t, http.MethodPost, servertest.API(r)+"/lfs-files/batch", h.Alice,
+			map[string]any{"deletions": map[string]any{"sha": []string{oa}, "rewriteHistory": true}}, http.StatusOK, nil)
+		run(t, h, gc.Options{Apply: true, Now: at(2 * time.Hour)})
+		run(t, h, gc.Options{Apply: true, Now: at(4 * time.Hour)})
+		if u := used(); u != 9000 {
+			t.Fatalf("usedStorage after the delete and gc: %d, want 9000", u)
+		}
+		if n, size := storedBytes(t, h); n != 1 || size != 9000 {
+			t.Fatalf("stored after gc: %d blobs, %d bytes; want 1, 9000", n, size)
+		}
+		if got := h.Download(t, h.Alice, r, "main", "keep.bin"); !bytes.Equal(got, b) {
+			t.Fatal("the file kept changed")
+		}
+	})
+}
