@@ -128,14 +128,17 @@ func (c *Client) CreateRepo(ctx context.Context, r Repo, opts *CreateRepoOptions
 	if err := r.check(); err != nil {
 		return "", err
 	}
+	// New repos are named namespace/name: namespace-less (canonical) ids
+	// are made by server administrators only, through the API.
+	if _, err := wire.ParseRepoID(r.ID); err != nil {
+		return "", fmt.Errorf("hub: %w", err)
+	}
 	var o CreateRepoOptions
 	if opts != nil {
 		o = *opts
 	}
-	body := map[string]any{"name": r.ID}
-	if ns, name, ok := strings.Cut(r.ID, "/"); ok {
-		body["name"], body["organization"] = name, ns
-	}
+	ns, name, _ := strings.Cut(r.ID, "/")
+	body := map[string]any{"name": name, "organization": ns}
 	if r.typ() != Model {
 		body["type"] = string(r.typ())
 	}
