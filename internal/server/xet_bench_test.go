@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"crypto/sha256"
+	"io"
 	"math/rand"
 	"net/http"
 	"testing"
@@ -52,4 +53,34 @@ func BenchmarkXetShardManyFiles(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(files*b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
+// BenchmarkXetBridge: GET resolve of a file stored only through Xet (the
+// bridge: xorbs decoded back into the file's bytes), against reading the
+// same bytes from memory.
+//
+//	go test -run '^$' -bench XetBridge ./internal/server/
+func BenchmarkXetBridge(b *testing.B) {
+	const size = 256 << 20
+	h := servertest.New(b, sqltest.SQLite)
+	h.CreateRepo(b, h.Alice, "alice/bridge", false)
+	data := randomBytes(99, size)
+	u := buildXet(b, data, 8192, xorb.SchemeNone)
+	u.send(b, h, getXetToken(b, h, h.Alice, "alice/bridge", "write", "main"))
+	h.Commit(b, h.Alice, "alice/bridge", "main", servertest.LFSFile("w.bin", u.sha256, size))
+	b.SetBytes(size)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req, _ := http.NewRequest(http.MethodGet, h.URL+servertest.Web("alice/bridge")+"/resolve/main/w.bin", nil)
+		req.Header.Set("Authorization", "Bearer "+h.Alice)
+		resp, err := h.Client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || n != size {
+			b.Fatalf("read %d bytes: %v", n, err)
+		}
+	}
 }
