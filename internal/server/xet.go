@@ -109,19 +109,24 @@ func checkPrefix(prefix string) error {
 	return nil
 }
 
-func (s *Server) casPutXorb(w http.ResponseWriter, r *http.Request, prefix, hash string) {
-	claims, err := s.xet.CheckToken(r.Header.Get("Authorization"), true)
+// casPrefixed checks the CAS token (write or read scope) of a request for
+// PREFIX/HASH and parses both.
+func (s *Server) casPrefixed(r *http.Request, write bool, prefix, hash string) (xetcas.Claims, xet.Hash, error) {
+	claims, err := s.xet.CheckToken(r.Header.Get("Authorization"), write)
 	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.checkXorbQuota(r.Context(), claims.Repo, max(r.ContentLength, 0)); err != nil {
-		s.fail(w, r, err)
-		return
+		return claims, xet.Hash{}, err
 	}
 	h, err := parseXetHash(hash)
 	if err == nil {
 		err = checkPrefix(prefix)
+	}
+	return claims, h, err
+}
+
+func (s *Server) casPutXorb(w http.ResponseWriter, r *http.Request, prefix, hash string) {
+	claims, h, err := s.casPrefixed(r, true, prefix, hash)
+	if err == nil {
+		err = s.checkXorbQuota(r.Context(), claims.Repo, max(r.ContentLength, 0))
 	}
 	if err == nil && r.ContentLength > xorb.MaxSerialized {
 		err = fmt.Errorf("%w: xorb of %d bytes is larger than the limit of %d", xetcas.ErrInvalid, r.ContentLength, xorb.MaxSerialized)
@@ -143,14 +148,7 @@ func (s *Server) casPutXorb(w http.ResponseWriter, r *http.Request, prefix, hash
 }
 
 func (s *Server) casHeadXorb(w http.ResponseWriter, r *http.Request, prefix, hash string) {
-	if _, err := s.xet.CheckToken(r.Header.Get("Authorization"), false); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	h, err := parseXetHash(hash)
-	if err == nil {
-		err = checkPrefix(prefix)
-	}
+	_, h, err := s.casPrefixed(r, false, prefix, hash)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -262,14 +260,7 @@ func (s *Server) casPutShard(w http.ResponseWriter, r *http.Request, v2 bool) {
 }
 
 func (s *Server) casDedup(w http.ResponseWriter, r *http.Request, prefix, hash string) {
-	if _, err := s.xet.CheckToken(r.Header.Get("Authorization"), false); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	h, err := parseXetHash(hash)
-	if err == nil {
-		err = checkPrefix(prefix)
-	}
+	_, h, err := s.casPrefixed(r, false, prefix, hash)
 	if err != nil {
 		s.fail(w, r, err)
 		return
