@@ -8,8 +8,10 @@
 # points at a reachable one, builds versitygw once (scripts/versitygw.sh: a
 # real S3 server for the S3 tests), then runs: gofmt -l, go vet, go test
 # -race, compat/run.sh, and compat/run.sh at scale (two replicas on
-# PostgreSQL + S3 behind a round-robin proxy, with a kill -9 fault run). With CI=true, WHARF_REQUIRE_POSTGRES=1 is set so
-# tests needing PostgreSQL fail instead of skipping.
+# PostgreSQL + S3 behind a round-robin proxy, with a kill -9 fault run).
+# With CI=true, WHARF_REQUIRE_POSTGRES=1 and WHARF_REQUIRE_S3=1 are set so
+# tests needing PostgreSQL or S3 fail instead of skipping, and the browser
+# test fails without Chromium.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
