@@ -3,7 +3,6 @@ package lfs
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -119,7 +118,7 @@ func (s *Service) verifyDirectPut(ctx context.Context, repoKey int64, oid string
 // URLs of a backend multipart upload, and Wharf's completion URL.
 func (s *Service) directMultipartAction(ctx context.Context, r *repo.Repo, oid string, size int64, out *wire.BatchObject, links Links) error {
 	d := s.direct()
-	u, err := s.findOrCreateDirectUpload(ctx, r, oid, size, links.Resume)
+	u, err := s.findOrCreateDirectUpload(ctx, r, oid, size)
 	if err != nil {
 		return err
 	}
@@ -144,22 +143,12 @@ func (s *Service) directMultipartAction(ctx context.Context, r *repo.Repo, oid s
 // staging is the staging name of a direct multipart upload.
 func (u *upload) staging() string { return "mp-" + u.ID }
 
-func (s *Service) findOrCreateDirectUpload(ctx context.Context, r *repo.Repo, oid string, size int64, resume bool) (*upload, error) {
+// findOrCreateDirectUpload starts a new backend multipart upload. Direct
+// sessions are never resumed: the backend may have completed or dropped
+// the upload behind a session (a completion cut short), and parts that go
+// straight to the bucket cost Wharf nothing to send again.
+func (s *Service) findOrCreateDirectUpload(ctx context.Context, r *repo.Repo, oid string, size int64) (*upload, error) {
 	now := s.cfg.Now()
-	if resume {
-		u := &upload{RepoKey: r.Key, OID: oid}
-		var exp int64
-		err := s.db.QueryRowContext(ctx, `SELECT id, size, chunk_size, parts, expires_at, backend_upload FROM lfs_uploads
-			WHERE repo_id = $1 AND oid = $2 AND size = $3 AND expires_at > $4 AND backend_upload <> '' ORDER BY created_at DESC LIMIT 1`,
-			r.Key, oid, size, now.Unix()).Scan(&u.ID, &u.Size, &u.ChunkSize, &u.Parts, &exp, &u.Backend)
-		if err == nil {
-			u.ExpiresAt = time.Unix(exp, 0)
-			return u, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return nil, err
-		}
-	}
 	b := make([]byte, 16)
 	rand.Read(b)
 	u := &upload{ID: hex.EncodeToString(b), RepoKey: r.Key, OID: oid, Size: size, ChunkSize: s.chunkSize(r, size), ExpiresAt: now.Add(s.cfg.UploadTTL)}

@@ -2,15 +2,21 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/wharfhub/wharf/internal/server/servertest"
 	"github.com/wharfhub/wharf/internal/store/blob"
+	"github.com/wharfhub/wharf/internal/store/blob/s3"
 	"github.com/wharfhub/wharf/internal/store/blob/s3/s3test"
 	"github.com/wharfhub/wharf/xet/xorb"
 )
@@ -188,6 +194,66 @@ func TestS3Xet(t *testing.T) {
 		// The bridge reads the xorbs from the bucket too.
 		if got := h.Download(t, h.Alice, r, "main", "w.bin"); !bytes.Equal(got, u.data) {
 			t.Fatal("bridge download from the bucket")
+		}
+	})
+}
+
+// TestS3ResumeAfterBackendUploadGone: asking again for an upload whose S3
+// multipart upload was completed or dropped behind the session (a
+// completion cut short by a cancelled client) gives part URLs that work.
+func TestS3ResumeAfterBackendUploadGone(t *testing.T) {
+	endpoint := s3test.Start(t)
+	var st *s3.Store
+	servertest.RunWith(t, servertest.Options{Backend: func(t testing.TB) blob.Backend {
+		st = s3test.Bucket(t, endpoint, 5<<20)
+		return st
+	}}, func(t *testing.T, h *servertest.Hub) {
+		r := "alice/resume"
+		h.CreateRepo(t, h.Alice, r, false)
+		data := randomBytes(31, 6<<20)
+		ask := func() (string, map[string]string) {
+			var a batchAnswer
+			resp := h.Do(t, http.MethodPost, servertest.Web(r)+".git/info/lfs/objects/batch", h.Alice, map[string]any{
+				"operation": "upload", "transfers": []string{"basic", "multipart"},
+				"objects": []map[string]any{{"oid": servertest.SHA256(data), "size": len(data)}},
+			}, "X-Wharf-Resume", "1")
+			if resp.StatusCode != http.StatusOK || json.Unmarshal(servertest.Body(resp), &a) != nil {
+				t.Fatalf("batch: %d %s", resp.StatusCode, servertest.Body(resp))
+			}
+			up := a.Objects[0].Actions["upload"]
+			return up.Href, up.Header
+		}
+		_, first := ask()
+		// The backend upload disappears behind the session.
+		u, err := url.Parse(first["00001"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := strings.TrimPrefix(u.Path, "/"+st.Bucket()+"/")
+		if _, err := st.Client().AbortMultipartUpload(t.Context(), &awss3.AbortMultipartUploadInput{
+			Bucket: aws.String(st.Bucket()), Key: aws.String(key), UploadId: aws.String(u.Query().Get("uploadId"))}); err != nil {
+			t.Fatal(err)
+		}
+		complete, hdr := ask()
+		chunk, err := strconv.Atoi(hdr["chunk_size"])
+		if err != nil {
+			t.Fatalf("chunk_size %q", hdr["chunk_size"])
+		}
+		var parts []map[string]any
+		for n, off := 1, 0; off < len(data); n, off = n+1, off+chunk {
+			resp, body := rawDo(t, http.MethodPut, hdr[fmt.Sprintf("%05d", n)], data[off:min(off+chunk, len(data))], nil)
+			if resp.StatusCode != 200 {
+				t.Fatalf("part %d after the backend upload was dropped: %d %s", n, resp.StatusCode, body)
+			}
+			parts = append(parts, map[string]any{"partNumber": n, "etag": resp.Header.Get("ETag")})
+		}
+		resp := h.Do(t, http.MethodPost, complete, "", map[string]any{"oid": servertest.SHA256(data), "parts": parts})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("completion: %d %s", resp.StatusCode, servertest.Body(resp))
+		}
+		h.Commit(t, h.Alice, r, "main", servertest.LFSFile("w.bin", servertest.SHA256(data), int64(len(data))))
+		if got := h.Download(t, h.Alice, r, "main", "w.bin"); !bytes.Equal(got, data) {
+			t.Fatal("download after the resumed upload")
 		}
 	})
 }
