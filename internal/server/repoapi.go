@@ -465,7 +465,7 @@ func (s *Server) handleTree(w http.ResponseWriter, r *http.Request, rr repoRoute
 // may be branch "feature/x"; the longest prefix naming a ref wins, and
 // otherwise the revision is one segment (as encoded clients send it).
 func (s *Server) splitTreeRevision(r *http.Request, rp *repo.Repo, segs []string) (string, []string) {
-	rev, rest := splitRevision(segs)
+	rev, rest := wire.SplitRevision(segs)
 	if len(segs) < 2 || rev != segs[0] {
 		return rev, rest
 	}

@@ -3,42 +3,10 @@ package server
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/wharfhub/wharf/wire"
 )
-
-// segments splits an escaped path into percent-decoded segments. Splitting
-// before decoding keeps "refs%2Fpr%2F1" one segment.
-func segments(escaped string) ([]string, bool) {
-	parts := strings.Split(strings.Trim(escaped, "/"), "/")
-	if len(parts) == 1 && parts[0] == "" {
-		return nil, true
-	}
-	for i, p := range parts {
-		d, err := url.PathUnescape(p)
-		if err != nil {
-			return nil, false
-		}
-		parts[i] = d
-	}
-	return parts, true
-}
-
-// splitRevision takes a revision off the front of segs: one segment, or
-// three for the verbatim special refs refs/pr/N and refs/convert/NAME.
-func splitRevision(segs []string) (rev string, rest []string) {
-	if len(segs) == 0 {
-		return "", nil
-	}
-	if len(segs) >= 3 && segs[0] == "refs" {
-		if _, ok := wire.ParsePRRef(strings.Join(segs[:3], "/")); ok || segs[1] == "convert" {
-			return strings.Join(segs[:3], "/"), segs[3:]
-		}
-	}
-	return segs[0], segs[1:]
-}
 
 // repoRoute is a request aimed at one repo.
 type repoRoute struct {
@@ -50,7 +18,7 @@ type repoRoute struct {
 }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	segs, ok := segments(r.URL.EscapedPath())
+	segs, ok := wire.Segments(r.URL.EscapedPath())
 	if !ok {
 		s.fail(w, r, httpError(http.StatusBadRequest, "", "malformed URL path"))
 		return
@@ -277,7 +245,7 @@ func (s *Server) routeWeb(w http.ResponseWriter, r *http.Request, segs []string)
 		s.handleAskAccess(w, r, rr)
 	case (rr.action == "resolve" || rr.action == "raw") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		setRoute(r, "resolve")
-		rev, rest := splitRevision(rr.rest)
+		rev, rest := wire.SplitRevision(rr.rest)
 		s.handleResolve(w, r, rr, rev, strings.Join(rest, "/"))
 	case isGitRoute(rr):
 		s.routeGit(w, r, rr)

@@ -39,7 +39,7 @@ func casPath(escaped string) ([]string, bool) {
 	if !ok {
 		return nil, false
 	}
-	segs, ok := segments(rest)
+	segs, ok := wire.Segments(rest)
 	return segs, ok && len(segs) > 0
 }
 

@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -153,7 +152,7 @@ type view struct {
 // POST of their forms. It returns false, writing nothing, for any other
 // request.
 func (u *UI) ServePage(w http.ResponseWriter, r *http.Request, id *auth.Identity) bool {
-	segs, ok := segments(r.URL.EscapedPath())
+	segs, ok := wire.Segments(r.URL.EscapedPath())
 	if !ok {
 		return false
 	}
@@ -247,10 +246,10 @@ func (u *UI) route(method string, segs []string) handler {
 		if len(rest) == 0 {
 			rest = []string{repo.DefaultBranch}
 		}
-		rev, p := splitRevision(rest)
+		rev, p := wire.SplitRevision(rest)
 		return onlyGet(get, func(q *request) error { return u.files(q, rt, action, rev, strings.Join(p, "/")) })
 	case "commits":
-		rev, _ := splitRevision(rest)
+		rev, _ := wire.SplitRevision(rest)
 		if rev == "" {
 			rev = repo.DefaultBranch
 		}
@@ -292,37 +291,6 @@ func onlyGet(get bool, h handler) handler {
 		return nil
 	}
 	return h
-}
-
-// segments splits an escaped path into decoded segments, as the server's
-// router does: "refs%2Fpr%2F1" stays one segment.
-func segments(escaped string) ([]string, bool) {
-	parts := strings.Split(strings.Trim(escaped, "/"), "/")
-	if len(parts) == 1 && parts[0] == "" {
-		return nil, true
-	}
-	for i, p := range parts {
-		d, err := url.PathUnescape(p)
-		if err != nil {
-			return nil, false
-		}
-		parts[i] = d
-	}
-	return parts, true
-}
-
-// splitRevision takes a revision off the front of segs: one segment, or
-// three for refs/pr/N and refs/convert/NAME written out.
-func splitRevision(segs []string) (string, []string) {
-	if len(segs) == 0 {
-		return "", nil
-	}
-	if len(segs) >= 3 && segs[0] == "refs" {
-		if _, ok := wire.ParsePRRef(strings.Join(segs[:3], "/")); ok || segs[1] == "convert" {
-			return strings.Join(segs[:3], "/"), segs[3:]
-		}
-	}
-	return segs[0], segs[1:]
 }
 
 // pageError is an error page: a status and a message safe to show.
