@@ -38,23 +38,34 @@ func cmdAdminBackup(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(pos) != 1 {
 		return fmt.Errorf("admin backup: expected DEST: %w", errUsage)
 	}
-	db, err := openAdminDB(ctx, &sf)
+	db, blobs, err := openAdminStores(ctx, &sf)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	bs, err := sf.openBlobs(ctx)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	m, err := backup.Backup(ctx, db, blob.New(bs), filepath.Join(sf.data, "secret"), pos[0])
+	m, err := backup.Backup(ctx, db, blobs, filepath.Join(sf.data, "secret"), pos[0])
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "backup in %s: database %s (%d bytes), %d blobs (%s), in %.1fs\n",
 		pos[0], m.DBSHA256[:12], m.DBSize, len(m.Blobs), storeusage.FormatBytes(m.Bytes), time.Since(start).Seconds())
 	return nil
+}
+
+// openAdminStores opens the database and the blob store the store flags
+// name. On error nothing is left open; otherwise the caller closes db.
+func openAdminStores(ctx context.Context, sf *storeFlags) (*sqlstore.DB, *blob.Store, error) {
+	db, err := openAdminDB(ctx, sf)
+	if err != nil {
+		return nil, nil, err
+	}
+	bs, err := sf.openBlobs(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, blob.New(bs), nil
 }
 
 // cmdAdminRestore restores a backup into an empty data directory.
@@ -109,16 +120,12 @@ func cmdAdminVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(pos) != 0 {
 		return fmt.Errorf("admin verify: no arguments expected: %w", errUsage)
 	}
-	db, err := openAdminDB(ctx, &sf)
+	db, blobs, err := openAdminStores(ctx, &sf)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	bs, err := sf.openBlobs(ctx)
-	if err != nil {
-		return err
-	}
-	rep, err := verifyHub(ctx, db, blob.New(bs), *noHash)
+	rep, err := verifyHub(ctx, db, blobs, *noHash)
 	if err != nil {
 		return err
 	}

@@ -41,15 +41,11 @@ func cmdAdminGC(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) != 0 {
 		return fmt.Errorf("admin gc: no arguments expected: %w", errUsage)
 	}
-	db, err := openAdminDB(ctx, &sf)
+	db, blobs, err := openAdminStores(ctx, &sf)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	bs, err := sf.openBlobs(ctx)
-	if err != nil {
-		return err
-	}
 	g := *grace
 	if g == 0 {
 		g = -1 // gc.Options: 0 means the default
@@ -59,7 +55,7 @@ func cmdAdminGC(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if xr == 0 {
 		xr = -1
 	}
-	rep, err := gc.New(engine, blob.New(bs), gc.Options{Apply: *apply, Grace: g, XorbRetention: xr}).Run(ctx)
+	rep, err := gc.New(engine, blobs, gc.Options{Apply: *apply, Grace: g, XorbRetention: xr}).Run(ctx)
 	if err != nil {
 		return err
 	}

@@ -13,35 +13,18 @@ import (
 // blob (or Xet file) is still there, since blobs outlive their rows by at
 // least the grace period.
 func (c *Collector) restore(ctx context.Context, rep *Report) error {
-	rows, err := c.db.QueryContext(ctx, `SELECT u.oid, MAX(u.size) FROM repo_usage_oids u
+	items, err := c.querySized(ctx, `SELECT u.oid, MAX(u.size) FROM repo_usage_oids u
 		WHERE NOT EXISTS (SELECT 1 FROM lfs_objects o WHERE o.oid = u.oid) GROUP BY u.oid`)
 	if err != nil {
-		return err
-	}
-	type item struct {
-		oid  string
-		size int64
-	}
-	var items []item
-	for rows.Next() {
-		var it item
-		if err := rows.Scan(&it.oid, &it.size); err != nil {
-			rows.Close()
-			return err
-		}
-		items = append(items, it)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	now := c.opts.Now().UnixMilli()
 	for _, it := range items {
 		var xetHash sql.NullString
-		if ok, err := c.blobs.Exists(ctx, it.oid); err != nil {
+		if ok, err := c.blobs.Exists(ctx, it.key); err != nil {
 			return err
 		} else if !ok {
-			err := c.db.QueryRowContext(ctx, `SELECT hash FROM xet_files WHERE sha256 = $1 LIMIT 1`, it.oid).Scan(&xetHash)
+			err := c.db.QueryRowContext(ctx, `SELECT hash FROM xet_files WHERE sha256 = $1 LIMIT 1`, it.key).Scan(&xetHash)
 			if errors.Is(err, sql.ErrNoRows) {
 				// Referenced and gone: verify reports it.
 				rep.MissingReferenced++
@@ -57,20 +40,20 @@ func (c *Collector) restore(ctx context.Context, rep *Report) error {
 		}
 		err := c.db.Tx(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO lfs_objects (oid, size, created_at, xet_hash) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-				it.oid, it.size, now, xetHash); err != nil {
+				it.key, it.size, now, xetHash); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO repo_lfs (repo_id, oid, created_at) SELECT repo_id, oid, $2 FROM repo_usage_oids WHERE oid = $1
-				ON CONFLICT DO NOTHING`, it.oid, now); err != nil {
+				ON CONFLICT DO NOTHING`, it.key, now); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `DELETE FROM gc_orphans WHERE oid = $1`, it.oid)
+			_, err := tx.ExecContext(ctx, `DELETE FROM gc_orphans WHERE oid = $1`, it.key)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		c.log.LogAttrs(ctx, slog.LevelWarn, "gc restored content named by a pointer", slog.String("oid", it.oid))
+		c.log.LogAttrs(ctx, slog.LevelWarn, "gc restored content named by a pointer", slog.String("oid", it.key))
 	}
 	return nil
 }
@@ -91,25 +74,8 @@ const unreferenced = `o.created_at < $1
 // becomes an orphan that sweepBlobs deletes after the grace period.
 func (c *Collector) unlinkContent(ctx context.Context, rep *Report) error {
 	cutoff, now := c.cutoff(), c.opts.Now().UnixMilli()
-	rows, err := c.db.QueryContext(ctx, `SELECT o.oid, o.size FROM lfs_objects o WHERE o.size >= 0 AND `+unreferenced, cutoff, now)
+	items, err := c.querySized(ctx, `SELECT o.oid, o.size FROM lfs_objects o WHERE o.size >= 0 AND `+unreferenced, cutoff, now)
 	if err != nil {
-		return err
-	}
-	type item struct {
-		oid  string
-		size int64
-	}
-	var items []item
-	for rows.Next() {
-		var it item
-		if err := rows.Scan(&it.oid, &it.size); err != nil {
-			rows.Close()
-			return err
-		}
-		items = append(items, it)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, it := range items {
@@ -123,7 +89,7 @@ func (c *Collector) unlinkContent(ctx context.Context, rep *Report) error {
 			// The condition again, in the transaction: a commit or link
 			// since the query keeps the content.
 			res, err := tx.ExecContext(ctx, `DELETE FROM lfs_objects WHERE oid = $3 AND oid IN (SELECT o.oid FROM lfs_objects o WHERE `+unreferenced+`)`,
-				cutoff, now, it.oid)
+				cutoff, now, it.key)
 			if err != nil {
 				return err
 			}
@@ -132,7 +98,7 @@ func (c *Collector) unlinkContent(ctx context.Context, rep *Report) error {
 			if !gone {
 				return nil
 			}
-			_, err = tx.ExecContext(ctx, `DELETE FROM repo_lfs WHERE oid = $1`, it.oid)
+			_, err = tx.ExecContext(ctx, `DELETE FROM repo_lfs WHERE oid = $1`, it.key)
 			return err
 		})
 		if err != nil {

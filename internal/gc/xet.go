@@ -42,6 +42,30 @@ type sized struct {
 	size int64
 }
 
+// querySized runs q, whose rows are (key, size), and returns them all.
+// The rows are closed before it returns, so the caller may open a
+// transaction next.
+func (c *Collector) querySized(ctx context.Context, q string, args ...any) ([]sized, error) {
+	rows, err := c.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []sized
+	for rows.Next() {
+		var s sized
+		if err := rows.Scan(&s.key, &s.size); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ripen applies the generation rule to candidates: it marks the new ones,
 // drops the marks of rows that are no longer candidates, and returns the
 // candidates marked at least the grace period ago (all of them with a
@@ -98,21 +122,8 @@ func (c *Collector) lockXet(ctx context.Context, tx *sql.Tx) error {
 func (c *Collector) collectXetFiles(ctx context.Context, rep *Report) error {
 	cutoff := c.cutoff()
 	const cond = `f.created_at < $1 AND NOT EXISTS (SELECT 1 FROM lfs_objects o WHERE o.xet_hash = f.hash)`
-	rows, err := c.db.QueryContext(ctx, `SELECT f.hash, f.size FROM xet_files f WHERE `+cond, cutoff)
+	cands, err := c.querySized(ctx, `SELECT f.hash, f.size FROM xet_files f WHERE `+cond, cutoff)
 	if err != nil {
-		return err
-	}
-	var cands []sized
-	for rows.Next() {
-		var s sized
-		if err := rows.Scan(&s.key, &s.size); err != nil {
-			rows.Close()
-			return err
-		}
-		cands = append(cands, s)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	ripe, pending, err := c.ripen(ctx, markXetFile, cands)
@@ -189,24 +200,15 @@ func (c *Collector) collectXorbs(ctx context.Context, rep *Report) error {
 		return err
 	}
 	cutoff := min(c.cutoff(), c.opts.Now().Add(-c.opts.XorbRetention).UnixMilli())
-	rows, err := c.db.QueryContext(ctx, `SELECT hash, size FROM xet_xorbs WHERE created_at < $1`, cutoff)
+	xorbs, err := c.querySized(ctx, `SELECT hash, size FROM xet_xorbs WHERE created_at < $1`, cutoff)
 	if err != nil {
 		return err
 	}
 	var cands []sized
-	for rows.Next() {
-		var s sized
-		if err := rows.Scan(&s.key, &s.size); err != nil {
-			rows.Close()
-			return err
-		}
+	for _, s := range xorbs {
 		if !named[s.key] {
 			cands = append(cands, s)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	ripe, pending, err := c.ripen(ctx, markXorb, cands)
 	if err != nil {
