@@ -4,10 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"strconv"
-	"strings"
 
+	"github.com/wharfhub/wharf/internal/store/sqlstore"
 	"github.com/wharfhub/wharf/wire"
 )
 
@@ -21,43 +19,9 @@ type ObjectInfo struct {
 	Size int64
 }
 
-// maxInBatch bounds the number of ids in one "IN (…)" query.
-const maxInBatch = 500
-
-// inQuery runs query, whose placeholder list for ids is written where "%s"
-// stands, once per batch of ids. The first arguments ($1, …) are lead,
-// usually just the repo key.
+// inQuery runs query once per batch of ids: see sqlstore.QueryIn.
 func inQuery(ctx context.Context, q querier, query string, lead []any, ids []string, scan func(*sql.Rows) error) error {
-	for len(ids) > 0 {
-		n := min(maxInBatch, len(ids))
-		chunk := ids[:n]
-		ids = ids[n:]
-		args := make([]any, 0, n+len(lead))
-		args = append(args, lead...)
-		var ph strings.Builder
-		for i, id := range chunk {
-			if i > 0 {
-				ph.WriteByte(',')
-			}
-			ph.WriteString("$" + strconv.Itoa(i+len(lead)+1))
-			args = append(args, id)
-		}
-		rows, err := q.QueryContext(ctx, fmt.Sprintf(query, ph.String()), args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return sqlstore.QueryIn(ctx, q, query, lead, ids, scan)
 }
 
 // ObjectInfos returns the kind and size of those of oids that the repo

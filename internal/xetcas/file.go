@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/wharfhub/wharf/internal/store/sqlstore"
 	"github.com/wharfhub/wharf/xet"
 )
 
@@ -91,37 +92,16 @@ func (s *Service) FileForRepo(ctx context.Context, repo int64, h xet.Hash) (*Fil
 // that is stored as a Xet file; oids without one are absent.
 func (s *Service) XetHashes(ctx context.Context, oids []string) (map[string]string, error) {
 	out := make(map[string]string)
-	for len(oids) > 0 {
-		n := min(len(oids), 500)
-		batch := oids[:n]
-		oids = oids[n:]
-		args := make([]any, len(batch))
-		q := make([]byte, 0, 8*len(batch))
-		for i, o := range batch {
-			if i > 0 {
-				q = append(q, ',')
-			}
-			q = fmt.Appendf(q, "$%d", i+1)
-			args[i] = o
-		}
-		rows, err := s.db.QueryContext(ctx, `SELECT oid, xet_hash FROM lfs_objects WHERE xet_hash IS NOT NULL AND oid IN (`+string(q)+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
+	err := sqlstore.QueryIn(ctx, s.db, `SELECT oid, xet_hash FROM lfs_objects WHERE xet_hash IS NOT NULL AND oid IN (%s)`, nil, oids,
+		func(rows *sql.Rows) error {
 			var oid, h string
 			if err := rows.Scan(&oid, &h); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			out[oid] = h
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+			return nil
+		})
+	return out, err
 }
 
 // XetHash returns the Xet file hash of the content with sha256 oid, or "".

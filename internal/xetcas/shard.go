@@ -6,9 +6,9 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 
+	"github.com/wharfhub/wharf/internal/store/sqlstore"
 	"github.com/wharfhub/wharf/xet"
 	"github.com/wharfhub/wharf/xet/shard"
 )
@@ -176,39 +176,22 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 // registered already.
 func (s *Service) knownSHA256(ctx context.Context, hashes []xet.Hash) (map[xet.Hash]string, error) {
 	out := make(map[xet.Hash]string)
-	for len(hashes) > 0 {
-		n := min(len(hashes), 500)
-		batch := hashes[:n]
-		hashes = hashes[n:]
-		args := make([]any, len(batch))
-		q := make([]byte, 0, 8*len(batch))
-		for i, h := range batch {
-			if i > 0 {
-				q = append(q, ',')
-			}
-			q = fmt.Appendf(q, "$%d", i+1)
-			args[i] = h.String()
-		}
-		rows, err := s.db.QueryContext(ctx, `SELECT hash, sha256 FROM xet_files WHERE hash IN (`+string(q)+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
+	ids := make([]string, len(hashes))
+	for i, h := range hashes {
+		ids[i] = h.String()
+	}
+	err := sqlstore.QueryIn(ctx, s.db, `SELECT hash, sha256 FROM xet_files WHERE hash IN (%s)`, nil, ids,
+		func(rows *sql.Rows) error {
 			var hs, sum string
 			if err := rows.Scan(&hs, &sum); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			if h, err := xet.ParseHash(hs); err == nil {
 				out[h] = sum
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+			return nil
+		})
+	return out, err
 }
 
 // fileSHA256 reads f back from its xorbs, through buf, and returns its

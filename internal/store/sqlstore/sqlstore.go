@@ -237,3 +237,47 @@ func IsUniqueViolation(err error) bool {
 	}
 	return strings.Contains(err.Error(), "SQLSTATE 23505")
 }
+
+// Querier is what QueryIn needs: a *sql.DB, *sql.Tx or *sql.Conn.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// MaxIn is the number of values QueryIn binds in one IN list.
+const MaxIn = 500
+
+// QueryIn runs query, whose one %s is replaced by a list of $N placeholders,
+// once per batch of at most MaxIn ids, binding lead first and then the
+// batch, and calls scan for every row.
+func QueryIn(ctx context.Context, q Querier, query string, lead []any, ids []string, scan func(*sql.Rows) error) error {
+	for len(ids) > 0 {
+		n := min(MaxIn, len(ids))
+		chunk := ids[:n]
+		ids = ids[n:]
+		args := make([]any, 0, n+len(lead))
+		args = append(args, lead...)
+		var ph strings.Builder
+		for i, id := range chunk {
+			if i > 0 {
+				ph.WriteByte(',')
+			}
+			ph.WriteString("$" + strconv.Itoa(i+len(lead)+1))
+			args = append(args, id)
+		}
+		rows, err := q.QueryContext(ctx, fmt.Sprintf(query, ph.String()), args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
