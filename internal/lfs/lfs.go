@@ -274,12 +274,10 @@ func (s *Service) Batch(ctx context.Context, r *repo.Repo, req *wire.BatchReques
 	}
 	for _, o := range req.Objects {
 		out := wire.BatchObject{OID: o.OID, Size: o.Size}
-		oid, err := wire.ParseOID(o.OID)
+		oid, berr := CheckObject(o)
 		switch {
-		case err != nil:
-			out.Error = &wire.BatchError{Code: 422, Message: fmt.Sprintf("invalid object id %q: must be 64 hex digits of sha256", o.OID)}
-		case o.Size < 0:
-			out.Error = &wire.BatchError{Code: 422, Message: fmt.Sprintf("invalid size %d", o.Size)}
+		case berr != nil:
+			out.Error = berr
 		case req.Operation == "download":
 			if err := s.downloadAction(ctx, r, string(oid), &out, links); err != nil {
 				return nil, err
@@ -314,6 +312,26 @@ func (s *Service) downloadAction(ctx context.Context, r *repo.Repo, oid string, 
 	p := fmt.Sprintf("/lfs-download/%d/%s", r.Key, oid)
 	out.Actions = map[string]*wire.BatchAction{"download": {Href: links.Base + p + "?" + s.Sign("GET", p, exp), ExpiresIn: 3600}}
 	return nil
+}
+
+// CheckObject validates an object of a batch request: its oid, returned
+// parsed, and its size. A bad one gets the per-object error.
+func CheckObject(o wire.BatchObject) (string, *wire.BatchError) {
+	oid, err := wire.ParseOID(o.OID)
+	if err != nil {
+		return "", &wire.BatchError{Code: 422, Message: fmt.Sprintf("invalid object id %q: must be 64 hex digits of sha256", o.OID)}
+	}
+	if o.Size < 0 {
+		return "", &wire.BatchError{Code: 422, Message: fmt.Sprintf("invalid size %d", o.Size)}
+	}
+	return string(oid), nil
+}
+
+// Present reports whether an object is stored (as a blob or a Xet file)
+// and linked to the repo with the given size: then there is nothing to
+// upload.
+func (s *Service) Present(ctx context.Context, repoKey int64, oid string, size int64) (bool, error) {
+	return s.present(ctx, repoKey, oid, size)
 }
 
 // present reports whether an object is stored and linked to the repo with

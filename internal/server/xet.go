@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wharfhub/wharf/internal/auth"
+	"github.com/wharfhub/wharf/internal/lfs"
 	"github.com/wharfhub/wharf/internal/repo"
 	"github.com/wharfhub/wharf/internal/xetcas"
 	"github.com/wharfhub/wharf/wire"
@@ -534,18 +535,16 @@ func (s *Server) xetBatch(r *http.Request, rp *repo.Repo, req *wire.BatchRequest
 	resp := &wire.BatchResponse{Transfer: "xet", HashAlgo: "sha256", Objects: make([]wire.BatchObject, 0, len(req.Objects))}
 	for _, o := range req.Objects {
 		out := wire.BatchObject{OID: o.OID, Size: o.Size}
-		oid, err := wire.ParseOID(o.OID)
+		oid, berr := lfs.CheckObject(o)
 		switch {
-		case err != nil:
-			out.Error = &wire.BatchError{Code: 422, Message: fmt.Sprintf("invalid object id %q: must be 64 hex digits of sha256", o.OID)}
-		case o.Size < 0:
-			out.Error = &wire.BatchError{Code: 422, Message: fmt.Sprintf("invalid size %d", o.Size)}
+		case berr != nil:
+			out.Error = berr
 		default:
-			size, linked, err := s.lfs.Linked(ctx, rp.Key, string(oid))
+			present, err := s.lfs.Present(ctx, rp.Key, oid, o.Size)
 			if err != nil {
 				return nil, err
 			}
-			if linked && size == o.Size {
+			if present {
 				break // stored: no actions
 			}
 			out.Authenticated = true
