@@ -227,7 +227,7 @@ func (s *Server) routeLFSSigned(w http.ResponseWriter, r *http.Request, segs []s
 			s.lfsFail(w, r, httpError(http.StatusNotFound, "", "Object does not exist"))
 			return
 		}
-		obj, err := s.openContent(ctx, segs[2])
+		obj, err := s.openContent(ctx, segs[2], "")
 		if err != nil {
 			s.lfsFail(w, r, err)
 			return

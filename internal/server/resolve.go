@@ -127,7 +127,7 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, rr repoRo
 			return
 		}
 	}
-	obj, err := s.openContent(ctx, string(e.LFS.OID))
+	obj, err := s.openContent(ctx, string(e.LFS.OID), xh)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -159,14 +159,20 @@ func redirectable(r *http.Request) bool {
 
 // openContent opens LFS content by sha256: the blob when there is one, else
 // the Xet file read back from its xorbs (the bridge for clients without
-// Xet).
-func (s *Server) openContent(ctx context.Context, oid string) (io.ReadSeekCloser, error) {
+// Xet). xh is the content's Xet hash when the caller looked it up already,
+// else "".
+func (s *Server) openContent(ctx context.Context, oid, xh string) (io.ReadSeekCloser, error) {
 	obj, err := s.blobs.Open(ctx, oid)
 	if err == nil || !errors.Is(err, blob.ErrNotExist) {
 		return obj, err
 	}
-	xh, xerr := s.xet.XetHash(ctx, oid)
-	if xerr != nil || xh == "" {
+	if xh == "" {
+		var xerr error
+		if xh, xerr = s.xet.XetHash(ctx, oid); xerr != nil {
+			return nil, xerr
+		}
+	}
+	if xh == "" {
 		return nil, err
 	}
 	h, xerr := xet.ParseHash(xh)

@@ -213,6 +213,22 @@ func TestXetUploadCommitDownload(t *testing.T) {
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Length") != strconv.Itoa(len(u.bodies[0])) {
 			t.Fatalf("HEAD xorb: %d %v", resp.StatusCode, resp.Header)
 		}
+		// Endpoints current clients do not call, and the older paths.
+		unknown := xet.ChunkHash([]byte("no such xorb"))
+		if resp := h.Do(t, http.MethodHead, tok.CasURL+"/v1/xorbs/default/"+unknown.String(), tok.AccessToken, nil); resp.StatusCode != 404 {
+			t.Fatalf("HEAD of a missing xorb: %d", resp.StatusCode)
+		}
+		if resp := h.Do(t, http.MethodHead, tok.CasURL+"/xorbs/default/"+u.xorbs[1].String(), tok.AccessToken, nil); resp.StatusCode != 200 {
+			t.Fatalf("HEAD of a xorb on the unprefixed path: %d", resp.StatusCode)
+		}
+		servertest.ExpectError(t, h.Do(t, http.MethodPost, tok.CasURL+"/v1/xorb-grants/default/"+u.xorbs[0].String(), tok.AccessToken, nil), 404, "", "no upload grants")
+		if resp := h.Do(t, http.MethodPost, h.URL+"/v1/telemetry", "", servertest.Raw{Data: []byte("{}")}); resp.StatusCode != 200 {
+			t.Fatalf("telemetry: %d", resp.StatusCode)
+		}
+		if resp := h.Do(t, http.MethodHead, tok.CasURL+"/v1/files/"+u.file.String(), tok.AccessToken, nil); resp.StatusCode != 200 || resp.Header.Get("Content-Length") != strconv.Itoa(len(data)) {
+			t.Fatalf("HEAD of the file: %d %v", resp.StatusCode, resp.Header)
+		}
+		servertest.ExpectError(t, h.Do(t, http.MethodGet, tok.CasURL+"/v1/files/"+unknown.String(), tok.AccessToken, nil), 404, "", "not stored")
 		// Commit it as an LFS file, by sha256.
 		commit := h.Commit(t, h.Alice, r, "main", servertest.LFSFile("w/model.bin", u.sha256, int64(len(data))))
 		// Tree and paths-info carry the Xet hash.
