@@ -203,10 +203,12 @@ func TestS3Xet(t *testing.T) {
 // completion cut short by a cancelled client) gives part URLs that work.
 func TestS3ResumeAfterBackendUploadGone(t *testing.T) {
 	endpoint := s3test.Start(t)
-	var st *s3.Store
+	client, err := s3.NewClient(t.Context(), s3.Config{Endpoint: endpoint, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	servertest.RunWith(t, servertest.Options{Backend: func(t testing.TB) blob.Backend {
-		st = s3test.Bucket(t, endpoint, 5<<20)
-		return st
+		return s3test.Bucket(t, endpoint, 5<<20)
 	}}, func(t *testing.T, h *servertest.Hub) {
 		r := "alice/resume"
 		h.CreateRepo(t, h.Alice, r, false)
@@ -229,9 +231,10 @@ func TestS3ResumeAfterBackendUploadGone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key := strings.TrimPrefix(u.Path, "/"+st.Bucket()+"/")
-		if _, err := st.Client().AbortMultipartUpload(t.Context(), &awss3.AbortMultipartUploadInput{
-			Bucket: aws.String(st.Bucket()), Key: aws.String(key), UploadId: aws.String(u.Query().Get("uploadId"))}); err != nil {
+		// Path-style part URL: /BUCKET/KEY.
+		bucket, key, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+		if _, err := client.AbortMultipartUpload(t.Context(), &awss3.AbortMultipartUploadInput{
+			Bucket: aws.String(bucket), Key: aws.String(key), UploadId: aws.String(u.Query().Get("uploadId"))}); err != nil {
 			t.Fatal(err)
 		}
 		complete, hdr := ask()
