@@ -39,11 +39,14 @@ import (
 // shards are read one at a time.
 //
 // Downloads: a file whose resolve answer carries X-Xet-Hash and a xet-auth
-// link is reconstructed from xorb ranges fetched in parallel, decoded,
-// written in order and checked against its sha256. Each download keeps at
-// most xetDownloadAhead bytes of decoded data in flight (plus one range, if
-// a single range is larger), and the client keeps an LRU of decoded chunks
-// (xetChunkCacheBytes).
+// link is reconstructed from xorb ranges fetched in parallel into pooled
+// buffers (uncompressed chunks are used where they lie, compressed ones
+// decoded beside them), written in order by one goroutine while another
+// computes the sha256 it is checked against. Each download keeps at most
+// xetDownloadAhead bytes of fetched ranges that are not yet both written
+// and hashed (plus the range the writer waits for, if the budget is
+// spent: up to 64 MiB more, decoded size), and the client keeps an LRU of
+// decoded chunks (xetChunkCacheBytes).
 
 // Tuning constants of the Xet transfers.
 const (

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/wharfhub/wharf/xet"
 	"github.com/wharfhub/wharf/xet/xorb"
@@ -105,8 +106,9 @@ type fetchUnit struct {
 	firstUse int
 	lastUse  int
 	done     chan struct{}
-	data     []byte   // decoded chunks
-	offs     []uint32 // offset of each chunk in data, and len(data)
+	parts    [][]byte     // decoded chunks
+	bufs     []*[]byte    // fetchBuffers holding them
+	refs     atomic.Int32 // the writer and the hasher, once the last term is sent
 	err      error
 }
 
@@ -115,7 +117,7 @@ type fetchUnit struct {
 func (c *Client) downloadXet(ctx context.Context, authURL string, fh xet.Hash, md *FileMetadata, w io.Writer) error {
 	d := &xetDownload{c: c, tok: &casToken{c: c, refresh: authURL}, file: fh, size: md.Size}
 	sum := sha256.New()
-	n, err := d.run(ctx, io.MultiWriter(w, sum))
+	n, err := d.run(ctx, w, sum)
 	if err != nil {
 		return err
 	}
@@ -203,10 +205,12 @@ func (d *xetDownload) url(k fetchKey) (string, int, bool) {
 	return u, d.gen, ok
 }
 
-// run writes the file to w and returns the number of bytes written. Terms
-// are written in order; the ranges they need are fetched by up to Workers
-// parallel GETs, at most xetDownloadAhead bytes ahead of the writer.
-func (d *xetDownload) run(ctx context.Context, w io.Writer) (int64, error) {
+// run writes the file to w, and to sum, and returns the number of bytes
+// written. Terms are written in order; the ranges they need are fetched by
+// up to Workers parallel GETs, at most xetDownloadAhead bytes ahead of the
+// writer. w and sum are fed by two goroutines of their own, so that the
+// sha256, the writes (kernel time: page cache) and the fetches overlap.
+func (d *xetDownload) run(ctx context.Context, w io.Writer, sum io.Writer) (int64, error) {
 	if d.size == 0 {
 		return 0, nil
 	}
@@ -257,89 +261,188 @@ func (d *xetDownload) run(ctx context.Context, w io.Writer) (int64, error) {
 	}
 
 	// Deferred in this order so that an early return cancels the fetches
-	// before waiting for them.
+	// and the writers before waiting for them.
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sem := make(chan struct{}, d.c.opts.Workers)
-	next := 0
-	var ahead int64
+
+	var ahead atomic.Int64 // bytes of ranges started and not yet written and hashed
 	est := func(u *fetchUnit) int64 { return int64(u.key.end - u.key.start + 1) }
-	var written int64
-	skip := plan.OffsetIntoFirstRange
-	for k, t := range plan.Terms {
-		// Start the ranges this term needs, and more while the budget
-		// allows.
-		for next < len(units) && (units[next].firstUse <= k || ahead+est(units[next]) <= xetDownloadAhead) {
-			u := units[next]
-			next++
-			ahead += est(u)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer close(u.done)
-				select {
-				case sem <- struct{}{}:
-				case <-ctx.Done():
-					u.err = ctx.Err()
-					return
-				}
-				defer func() { <-sem }()
-				u.err = d.fetch(ctx, u, cache)
-			}()
-		}
-		var parts [][]byte
-		if termUnit[k] < 0 {
-			parts = cached[k]
-		} else {
-			u := units[termUnit[k]]
-			select {
-			case <-u.done:
-			case <-ctx.Done():
-				return written, ctx.Err()
+	release := func(u *fetchUnit) {
+		if u.refs.Add(-1) == 0 {
+			for _, bp := range u.bufs {
+				fetchBuffers.Put(bp)
 			}
-			if u.err != nil {
-				return written, u.err
-			}
-			a, b := t.Range.Start-u.chunks.Start, t.Range.End-u.chunks.Start
-			parts = [][]byte{u.data[u.offs[a]:u.offs[b]]}
-			if k == u.lastUse {
-				ahead -= est(u)
-				u.data, u.offs = nil, nil
-			}
-		}
-		total := 0
-		for _, p := range parts {
-			total += len(p)
-		}
-		if total != int(t.UnpackedLength) {
-			return written, fmt.Errorf("reconstruction term %d: %d bytes decoded, unpacked_length %d", k, total, t.UnpackedLength)
-		}
-		for _, p := range parts {
-			if skip > 0 {
-				s := min(skip, uint64(len(p)))
-				p, skip = p[s:], skip-s
-			}
-			p = p[:min(int64(len(p)), d.size-written)]
-			if len(p) == 0 {
-				continue
-			}
-			if _, err := w.Write(p); err != nil {
-				return written, err
-			}
-			written += int64(len(p))
+			u.parts, u.bufs = nil, nil
+			ahead.Add(-est(u))
 		}
 	}
-	return written, nil
+	var werr error // of w, read once the writer is done
+	writeCh, hashCh := make(chan xetPiece, 64), make(chan xetPiece, 64)
+	var consumers sync.WaitGroup
+	consumers.Add(2)
+	go func() {
+		defer consumers.Done()
+		for p := range writeCh {
+			for _, b := range p.data {
+				if werr != nil {
+					break
+				}
+				if _, werr = w.Write(b); werr != nil {
+					cancel()
+				}
+			}
+			if p.unit != nil {
+				release(p.unit)
+			}
+		}
+	}()
+	go func() {
+		defer consumers.Done()
+		for p := range hashCh {
+			for _, b := range p.data {
+				sum.Write(b)
+			}
+			if p.unit != nil {
+				release(p.unit)
+			}
+		}
+	}()
+	closed := false
+	finish := func() error {
+		if !closed {
+			closed = true
+			close(writeCh)
+			close(hashCh)
+			consumers.Wait()
+		}
+		return werr
+	}
+	defer finish()
+	send := func(p xetPiece) error {
+		for _, ch := range []chan xetPiece{writeCh, hashCh} {
+			select {
+			case ch <- p:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}
+
+	sem := make(chan struct{}, d.c.opts.Workers)
+	next := 0
+	var written int64
+	skip := plan.OffsetIntoFirstRange
+	err = func() error {
+		for k, t := range plan.Terms {
+			// Start the ranges this term needs, and more while the
+			// budget allows.
+			for next < len(units) && (units[next].firstUse <= k || ahead.Load()+est(units[next]) <= xetDownloadAhead) {
+				u := units[next]
+				next++
+				ahead.Add(est(u))
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer close(u.done)
+					select {
+					case sem <- struct{}{}:
+					case <-ctx.Done():
+						u.err = ctx.Err()
+						return
+					}
+					defer func() { <-sem }()
+					u.err = d.fetch(ctx, u, cache)
+				}()
+			}
+			var parts [][]byte
+			var last *fetchUnit
+			if termUnit[k] < 0 {
+				parts = cached[k]
+			} else {
+				u := units[termUnit[k]]
+				select {
+				case <-u.done:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				if u.err != nil {
+					return u.err
+				}
+				parts = u.parts[t.Range.Start-u.chunks.Start : t.Range.End-u.chunks.Start]
+				if k == u.lastUse {
+					last = u
+					u.refs.Store(2)
+				}
+			}
+			total := 0
+			for _, p := range parts {
+				total += len(p)
+			}
+			if total != int(t.UnpackedLength) {
+				return fmt.Errorf("reconstruction term %d: %d bytes decoded, unpacked_length %d", k, total, t.UnpackedLength)
+			}
+			out := make([][]byte, 0, len(parts))
+			for _, p := range parts {
+				if skip > 0 {
+					s := min(skip, uint64(len(p)))
+					p, skip = p[s:], skip-s
+				}
+				p = p[:min(int64(len(p)), d.size-written)]
+				if len(p) == 0 {
+					continue
+				}
+				out = append(out, p)
+				written += int64(len(p))
+			}
+			if err := send(xetPiece{data: out, unit: last}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	if werr := finish(); werr != nil {
+		return written, werr
+	}
+	return written, err
+}
+
+// xetPiece is what the writer and the hasher of a download get: the bytes
+// of one term, and the range to release once both are done with it (nil
+// if later terms still use it).
+type xetPiece struct {
+	data [][]byte
+	unit *fetchUnit
+}
+
+// fetchBuffers keeps the buffers of fetched ranges (*[]byte): reusing them
+// spares the page faults of fresh memory on every range.
+var fetchBuffers sync.Pool
+
+func fetchBuffer(n int) *[]byte {
+	if bp, _ := fetchBuffers.Get().(*[]byte); bp != nil && cap(*bp) >= n {
+		*bp = (*bp)[:n]
+		return bp
+	}
+	b := make([]byte, n)
+	return &b
 }
 
 // fetch downloads and decodes one range. Its signed URL carries its own
 // authorization (no Authorization header); a 403 means it expired: the
-// plan is fetched again and the range retried.
+// plan is fetched again and the range retried. Uncompressed chunks are
+// used where they lie in the fetched bytes; compressed ones are decoded
+// into a second buffer.
 func (d *xetDownload) fetch(ctx context.Context, u *fetchUnit, cache *chunkLRU) error {
 	want := int64(u.key.end - u.key.start + 1)
-	var body []byte
+	if want > int64(xorb.MaxSerialized) {
+		return fmt.Errorf("fetch xorb %s: range %d-%d is larger than a xorb", u.key.xorb, u.key.start, u.key.end)
+	}
+	bp := fetchBuffer(int(want))
+	u.bufs = append(u.bufs, bp)
+	body := *bp
 	for attempt := 0; ; attempt++ {
 		url, gen, ok := d.url(u.key)
 		if !ok {
@@ -357,22 +460,40 @@ func (d *xetDownload) fetch(ctx context.Context, u *fetchUnit, cache *chunkLRU) 
 		if err != nil {
 			return fmt.Errorf("fetch xorb %s: %w", u.key.xorb, err)
 		}
-		body, err = io.ReadAll(io.LimitReader(resp.Body, int64(xorb.MaxSerialized)+1))
+		if resp.StatusCode == http.StatusOK {
+			// The whole xorb: Range ignored.
+			_, err = io.CopyN(io.Discard, resp.Body, int64(u.key.start))
+		}
+		var n int
+		if err == nil {
+			n, err = io.ReadFull(resp.Body, body)
+		}
+		if err == nil && resp.StatusCode != http.StatusOK {
+			// A partial answer must end here.
+			var one [1]byte
+			if k, _ := resp.Body.Read(one[:]); k > 0 {
+				err = fmt.Errorf("more than the %d bytes asked for", want)
+			}
+		}
 		resp.Body.Close()
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			err = fmt.Errorf("got %d bytes, want %d", n, want)
+		}
 		if err != nil {
 			return fmt.Errorf("fetch xorb %s: %w", u.key.xorb, err)
-		}
-		if resp.StatusCode == http.StatusOK && int64(len(body)) > int64(u.key.end) {
-			body = body[u.key.start : u.key.end+1] // the whole xorb: Range ignored
-		}
-		if int64(len(body)) != want {
-			return fmt.Errorf("fetch xorb %s: got %d bytes, want %d", u.key.xorb, len(body), want)
 		}
 		break
 	}
 	n := int(u.chunks.End - u.chunks.Start)
-	u.offs = make([]uint32, 0, n+1)
-	var scratch []byte
+	u.parts = make([][]byte, n)
+	type packed struct {
+		i       int
+		scheme  uint8
+		payload []byte
+		raw     int
+	}
+	var compressed []packed
+	rawTotal := 0
 	p := 0
 	for i := range n {
 		if len(body)-p < xorb.HeaderSize {
@@ -386,44 +507,39 @@ func (d *xetDownload) fetch(ctx context.Context, u *fetchUnit, cache *chunkLRU) 
 		if len(body)-p < int(h.StoredLen) {
 			return fmt.Errorf("xorb %s chunk %d: truncated", u.key.xorb, int(u.chunks.Start)+i)
 		}
-		payload := body[p : p+int(h.StoredLen)]
+		payload := body[p : p+int(h.StoredLen) : p+int(h.StoredLen)]
 		p += int(h.StoredLen)
-		u.offs = append(u.offs, uint32(len(u.data)))
 		if h.Scheme == xorb.SchemeNone {
 			if len(payload) != int(h.RawLen) {
 				return fmt.Errorf("xorb %s chunk %d: %w", u.key.xorb, int(u.chunks.Start)+i, xorb.ErrInvalid)
 			}
-			u.data = append(u.data, payload...)
-		} else {
-			raw, err := xorb.Decompress(h.Scheme, payload, int(h.RawLen), scratch)
-			if err != nil {
-				return fmt.Errorf("xorb %s chunk %d: %w", u.key.xorb, int(u.chunks.Start)+i, err)
-			}
-			scratch = raw
-			u.data = append(u.data, raw...)
+			u.parts[i] = payload
+			continue
 		}
-		if i == 0 {
-			// Most ranges decode to a little more than they weigh.
-			u.data = growTo(u.data, len(body))
+		compressed = append(compressed, packed{i, h.Scheme, payload, int(h.RawLen)})
+		rawTotal += int(h.RawLen)
+	}
+	if len(compressed) > 0 {
+		dp := fetchBuffer(rawTotal)
+		u.bufs = append(u.bufs, dp)
+		dst := *dp
+		off := 0
+		for _, c := range compressed {
+			raw, err := xorb.Decompress(c.scheme, c.payload, c.raw, dst[off:off:off+c.raw])
+			if err != nil {
+				return fmt.Errorf("xorb %s chunk %d: %w", u.key.xorb, int(u.chunks.Start)+c.i, err)
+			}
+			u.parts[c.i] = raw
+			off += c.raw
 		}
 	}
-	u.offs = append(u.offs, uint32(len(u.data)))
 	if n > 16 {
 		return nil // a long range is streaming, not a repeated piece: do not churn the cache
 	}
 	for i := range n {
-		cache.put(chunkKey{u.key.xorb, u.chunks.Start + uint32(i)}, u.data[u.offs[i]:u.offs[i+1]])
+		cache.put(chunkKey{u.key.xorb, u.chunks.Start + uint32(i)}, u.parts[i])
 	}
 	return nil
-}
-
-func growTo(b []byte, n int) []byte {
-	if cap(b) >= n {
-		return b
-	}
-	nb := make([]byte, len(b), n)
-	copy(nb, b)
-	return nb
 }
 
 // chunkKey names a decoded chunk: chunk idx of a xorb.
