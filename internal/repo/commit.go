@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/wharfhub/wharf/internal/store/sqlstore"
 	"github.com/wharfhub/wharf/wire"
 )
 
@@ -216,6 +217,10 @@ func (e *Engine) commitTx(ctx context.Context, tx *sql.Tx, r *Repo, rev string, 
 // then makes sure every LFS path is covered by a .gitattributes rule.
 func (e *Engine) applyChanges(ctx context.Context, tx *sql.Tx, r *Repo, b *treeBuilder, changes []Change) error {
 	var lfsPaths []string
+	linked, err := linkedObjects(ctx, tx, r, changes)
+	if err != nil {
+		return err
+	}
 	for i := range changes {
 		c := &changes[i]
 		switch c.Kind {
@@ -235,7 +240,7 @@ func (e *Engine) applyChanges(ctx context.Context, tx *sql.Tx, r *Repo, b *treeB
 				return err
 			}
 		case AddLFS:
-			ptr, err := linkedObject(ctx, tx, r, c.Pointer)
+			ptr, err := checkLinked(linked, c.Pointer)
 			if err != nil {
 				return err
 			}
@@ -288,17 +293,40 @@ func (e *Engine) applyChanges(ctx context.Context, tx *sql.Tx, r *Repo, b *treeB
 	return b.put(".gitattributes", ModeFile, oid)
 }
 
-// linkedObject checks that the LFS object is stored and linked to the repo,
-// and fills in its size for copies by reference.
-func linkedObject(ctx context.Context, q querier, r *Repo, p wire.Pointer) (wire.Pointer, error) {
-	var size int64
-	err := q.QueryRowContext(ctx, `SELECT o.size FROM repo_lfs l JOIN lfs_objects o ON o.oid = l.oid WHERE l.repo_id = $1 AND l.oid = $2`,
-		r.Key, string(p.OID)).Scan(&size)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, errorf(ErrLFSObjectMissing, "LFS object %s is not stored in this repository: upload it through the LFS batch API before committing", p.OID)
+// linkedObjects returns the size of every LFS object the AddLFS changes
+// name that is stored and linked to the repo, in batched queries (a commit
+// of a folder of small files names thousands).
+func linkedObjects(ctx context.Context, q sqlstore.Querier, r *Repo, changes []Change) (map[string]int64, error) {
+	seen := map[string]bool{}
+	var oids []string
+	for i := range changes {
+		if changes[i].Kind == AddLFS {
+			if oid := string(changes[i].Pointer.OID); !seen[oid] {
+				seen[oid] = true
+				oids = append(oids, oid)
+			}
+		}
 	}
-	if err != nil {
-		return p, err
+	sizes := make(map[string]int64, len(oids))
+	err := sqlstore.QueryIn(ctx, q, `SELECT o.oid, o.size FROM repo_lfs l JOIN lfs_objects o ON o.oid = l.oid WHERE l.repo_id = $1 AND l.oid IN (%s)`,
+		[]any{r.Key}, oids, func(rows *sql.Rows) error {
+			var oid string
+			var size int64
+			if err := rows.Scan(&oid, &size); err != nil {
+				return err
+			}
+			sizes[oid] = size
+			return nil
+		})
+	return sizes, err
+}
+
+// checkLinked checks that the LFS object of p is among linked (stored and
+// linked to the repo), and fills in its size for copies by reference.
+func checkLinked(linked map[string]int64, p wire.Pointer) (wire.Pointer, error) {
+	size, ok := linked[string(p.OID)]
+	if !ok {
+		return p, errorf(ErrLFSObjectMissing, "LFS object %s is not stored in this repository: upload it through the LFS batch API before committing", p.OID)
 	}
 	if p.Size >= 0 && p.Size != size {
 		return p, errorf(wire.ErrInvalid, "LFS object %s has size %d, not %d", p.OID, size, p.Size)

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"math/rand"
 	"net/http"
@@ -14,6 +16,56 @@ import (
 	"github.com/wharfhub/wharf/xet/xorb"
 )
 
+// manySmallXetFiles builds the xorbs (of at most 5,000 chunks) of n random
+// files of 1-10 KiB (seeded) and the shard that registers them, as a
+// client uploading a folder of small files sends them; it returns the
+// xorbs, the shard and the files' sha256 and sizes.
+func manySmallXetFiles(seed int64, n int) (xorbs map[xet.Hash][]byte, shardBytes []byte, sums []string, sizes []int64) {
+	rng := rand.New(rand.NewSource(seed))
+	xorbs = map[xet.Hash][]byte{}
+	var sf []shard.File
+	var xb *xorb.Builder
+	first := 0
+	seal := func() {
+		xh := xb.Hash()
+		xorbs[xh] = xb.Bytes()
+		for f := first; f < len(sf); f++ {
+			sf[f].Terms[0].Xorb = xh
+		}
+		xb, first = nil, len(sf)
+	}
+	for range n {
+		if xb == nil {
+			xb = xorb.NewBuilder(xorb.SchemeNone)
+		}
+		data := make([]byte, 1024+rng.Intn(9*1024))
+		rng.Read(data)
+		ch := xet.ChunkHash(data)
+		idx := xb.Add(ch, data)
+		sum := sha256.Sum256(data)
+		sums = append(sums, hex.EncodeToString(sum[:]))
+		sizes = append(sizes, int64(len(data)))
+		sf = append(sf, shard.File{Hash: xet.FileHash([]xet.Leaf{{Hash: ch, Size: uint64(len(data))}}), Verified: true, HasSHA256: true, SHA256: sum,
+			Terms: []shard.Term{{UnpackedBytes: uint32(len(data)), Start: uint32(idx), End: uint32(idx + 1), RangeHash: xet.RangeHash([]xet.Hash{ch})}}})
+		if idx+1 == 5000 {
+			seal()
+		}
+	}
+	if xb != nil {
+		seal()
+	}
+	return xorbs, (&shard.Shard{Files: sf}).AppendUpload(nil), sums, sizes
+}
+
+// sendXorbs uploads xorbs with tok.
+func sendXorbs(b *testing.B, h *servertest.Hub, tok xetToken, xorbs map[xet.Hash][]byte) {
+	for xh, data := range xorbs {
+		if resp := h.Do(b, http.MethodPost, tok.CasURL+"/v1/xorbs/default/"+xh.String(), tok.AccessToken, servertest.Raw{Data: data}); resp.StatusCode != 200 {
+			b.Fatalf("xorb: %d", resp.StatusCode)
+		}
+	}
+}
+
 // BenchmarkXetShardManyFiles: the registration of a shard of many small
 // files packed in one xorb (what an upload of a folder of small files
 // sends): per file, the server checks its term and reads it back.
@@ -25,32 +77,40 @@ func BenchmarkXetShardManyFiles(b *testing.B) {
 	h.CreateRepo(b, h.Alice, "alice/many", false)
 	tok := getXetToken(b, h, h.Alice, "alice/many", "write", "main")
 	for i := 0; i < b.N; i++ {
-		rng := rand.New(rand.NewSource(int64(i)))
-		xb := xorb.NewBuilder(xorb.SchemeNone)
-		var sf []shard.File
-		for f := 0; f < files; f++ {
-			data := make([]byte, 1024+rng.Intn(9*1024))
-			rng.Read(data)
-			ch := xet.ChunkHash(data)
-			idx := xb.Add(ch, data)
-			sum := sha256.Sum256(data)
-			sf = append(sf, shard.File{Hash: xet.FileHash([]xet.Leaf{{Hash: ch, Size: uint64(len(data))}}), Verified: true, HasSHA256: true, SHA256: sum,
-				Terms: []shard.Term{{UnpackedBytes: uint32(len(data)), Start: uint32(idx), End: uint32(idx + 1), RangeHash: xet.RangeHash([]xet.Hash{ch})}}})
-		}
-		xh := xb.Hash()
-		for f := range sf {
-			sf[f].Terms[0].Xorb = xh
-		}
-		if resp := h.Do(b, http.MethodPost, tok.CasURL+"/v1/xorbs/default/"+xh.String(), tok.AccessToken, servertest.Raw{Data: xb.Bytes()}); resp.StatusCode != 200 {
-			b.Fatalf("xorb: %d", resp.StatusCode)
-		}
-		body := (&shard.Shard{Files: sf}).AppendUpload(nil)
+		xorbs, body, _, _ := manySmallXetFiles(int64(i), files)
+		sendXorbs(b, h, tok, xorbs)
 		b.StartTimer()
 		resp := h.Do(b, http.MethodPost, tok.CasURL+"/v1/shards", tok.AccessToken, servertest.Raw{Data: body})
 		b.StopTimer()
 		if resp.StatusCode != 200 {
 			b.Fatalf("shard: %d %s", resp.StatusCode, servertest.Body(resp))
 		}
+	}
+	b.ReportMetric(float64(files*b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
+// BenchmarkCommitManyXetFiles: one commit naming 10,000 small files
+// uploaded through Xet (lfsFile lines), in folders of 100.
+//
+//	go test -run '^$' -bench CommitManyXetFiles ./internal/server/
+func BenchmarkCommitManyXetFiles(b *testing.B) {
+	const files = 10000
+	h := servertest.New(b, sqltest.SQLite)
+	h.CreateRepo(b, h.Alice, "alice/many", false)
+	tok := getXetToken(b, h, h.Alice, "alice/many", "write", "main")
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		xorbs, body, sums, sizes := manySmallXetFiles(int64(i), files)
+		sendXorbs(b, h, tok, xorbs)
+		if resp := h.Do(b, http.MethodPost, tok.CasURL+"/v1/shards", tok.AccessToken, servertest.Raw{Data: body}); resp.StatusCode != 200 {
+			b.Fatalf("shard: %d %s", resp.StatusCode, servertest.Body(resp))
+		}
+		ops := make([]servertest.Op, files)
+		for f := range ops {
+			ops[f] = servertest.LFSFile(fmt.Sprintf("r%d/d%02d/f%05d.bin", i, f%100, f), sums[f], sizes[f])
+		}
+		b.StartTimer()
+		h.Commit(b, h.Alice, "alice/many", "main", ops...)
 	}
 	b.ReportMetric(float64(files*b.N)/b.Elapsed().Seconds(), "files/s")
 }

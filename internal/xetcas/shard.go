@@ -6,11 +6,13 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/wharfhub/wharf/internal/store/sqlstore"
 	"github.com/wharfhub/wharf/xet"
 	"github.com/wharfhub/wharf/xet/shard"
+	"github.com/wharfhub/wharf/xet/xorb"
 )
 
 // Progress receives shard validation progress: files verified of total.
@@ -102,14 +104,36 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 	if err != nil {
 		return 0, err
 	}
-	var buf []byte
+	// Files of a folder of small files share xorbs: such a xorb is read
+	// once, whole, instead of once per file.
+	users := map[xet.Hash]int{}
 	for i := range regs {
-		sum, ok := known[regs[i].f.Hash] // same file hash: same chunks, same bytes
-		if !ok {
-			if n := int(min(regs[i].f.Size, 1<<20)); cap(buf) < n {
+		if _, ok := known[regs[i].f.Hash]; !ok && len(regs[i].f.Terms) == 1 {
+			users[regs[i].f.Terms[0].Xorb]++
+		}
+	}
+	var buf []byte
+	var whole *wholeXorb
+	for i := range regs {
+		f := regs[i].f
+		sum, ok := known[f.Hash] // same file hash: same chunks, same bytes
+		switch {
+		case ok:
+		case len(f.Terms) == 1 && users[f.Terms[0].Xorb] >= 2:
+			t := f.Terms[0]
+			if whole == nil || whole.x.hash != t.Xorb {
+				if whole, err = s.readWholeXorb(ctx, t.Xorb); err != nil {
+					return 0, err
+				}
+			}
+			if sum, err = whole.sha256(f, t); err != nil {
+				return 0, err
+			}
+		default:
+			if n := int(min(f.Size, 1<<20)); cap(buf) < n {
 				buf = make([]byte, n)
 			}
-			if sum, err = s.fileSHA256(ctx, regs[i].f, buf[:cap(buf)]); err != nil {
+			if sum, err = s.fileSHA256(ctx, f, buf[:cap(buf)]); err != nil {
 				return 0, err
 			}
 		}
@@ -117,54 +141,52 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 		if sf.HasSHA256 && hex.EncodeToString(sf.SHA256[:]) != sum {
 			return 0, errorf(ErrInvalid, "file %s: the shard says sha256 %x, its content has sha256 %s", sf.Hash, sf.SHA256, sum)
 		}
-		regs[i].f.SHA256 = sum
+		f.SHA256 = sum
 		if progress != nil {
 			progress(i+1, len(regs))
 		}
 	}
-	result := 0
+	whole = nil
+	// The rows, many per statement: a shard of a folder of small files
+	// registers thousands of files.
+	var files, objects, links, chunks [][]any
 	now := s.now().UnixMilli()
+	seenFile, seenOID := map[xet.Hash]bool{}, map[string]bool{}
+	for _, rg := range regs {
+		f := rg.f
+		if !seenFile[f.Hash] {
+			seenFile[f.Hash] = true
+			files = append(files, []any{f.Hash.String(), f.Size, f.SHA256, packTerms(f.Terms), now})
+			for c, x := range rg.dedup {
+				chunks = append(chunks, []any{c.String(), x.String(), f.Hash.String(), now})
+			}
+		}
+		if !seenOID[f.SHA256] {
+			seenOID[f.SHA256] = true
+			objects = append(objects, []any{f.SHA256, f.Size, now, f.Hash.String()})
+			links = append(links, []any{repo, f.SHA256, now})
+		}
+	}
+	result := 0
+	d := s.db.Dialect
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		result = 0
-		// Prepared once: a shard of a folder of small files registers
-		// thousands of them.
-		var stmts [4]*sql.Stmt
-		for i, q := range []string{
-			`INSERT INTO xet_files (hash, size, sha256, terms, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-			`INSERT INTO lfs_objects (oid, size, created_at, xet_hash) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (oid) DO UPDATE SET xet_hash = COALESCE(lfs_objects.xet_hash, excluded.xet_hash)`,
-			`INSERT INTO repo_lfs (repo_id, oid, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-			`INSERT INTO xet_dedup (chunk_hash, xorb_hash, file_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-		} {
-			st, err := tx.PrepareContext(ctx, q)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			stmts[i] = st
+		n, err := d.InsertRows(ctx, tx, `INSERT INTO xet_files (hash, size, sha256, terms, created_at)`, `ON CONFLICT DO NOTHING`, files)
+		if err != nil {
+			return err
 		}
-		for _, rg := range regs {
-			f := rg.f
-			res, err := stmts[0].ExecContext(ctx, f.Hash.String(), f.Size, f.SHA256, packTerms(f.Terms), now)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				result = 1
-			}
-			if _, err := stmts[1].ExecContext(ctx, f.SHA256, f.Size, now, f.Hash.String()); err != nil {
-				return err
-			}
-			if _, err := stmts[2].ExecContext(ctx, repo, f.SHA256, now); err != nil {
-				return err
-			}
-			for c, x := range rg.dedup {
-				if _, err := stmts[3].ExecContext(ctx, c.String(), x.String(), f.Hash.String(), now); err != nil {
-					return err
-				}
-			}
+		if n > 0 {
+			result = 1
 		}
-		return nil
+		if _, err := d.InsertRows(ctx, tx, `INSERT INTO lfs_objects (oid, size, created_at, xet_hash)`,
+			`ON CONFLICT (oid) DO UPDATE SET xet_hash = COALESCE(lfs_objects.xet_hash, excluded.xet_hash)`, objects); err != nil {
+			return err
+		}
+		if _, err := d.InsertRows(ctx, tx, `INSERT INTO repo_lfs (repo_id, oid, created_at)`, `ON CONFLICT DO NOTHING`, links); err != nil {
+			return err
+		}
+		_, err = d.InsertRows(ctx, tx, `INSERT INTO xet_dedup (chunk_hash, xorb_hash, file_hash, created_at)`, `ON CONFLICT DO NOTHING`, chunks)
+		return err
 	})
 	if err != nil {
 		return 0, err
@@ -206,6 +228,65 @@ func (s *Service) fileSHA256(ctx context.Context, f *File, buf []byte) (string, 
 	n, err := io.CopyBuffer(h, rd, buf)
 	if err != nil {
 		return "", err
+	}
+	if n != f.Size {
+		return "", errorf(ErrInvalid, "file %s: read back %d bytes, want %d", f.Hash, n, f.Size)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// wholeXorb is a stored xorb read whole, to read back many files of it.
+type wholeXorb struct {
+	x       *xorbIndex
+	data    []byte
+	scratch []byte
+}
+
+// readWholeXorb reads the stored blob of xorb h.
+func (s *Service) readWholeXorb(ctx context.Context, h xet.Hash) (*wholeXorb, error) {
+	x, err := s.loadXorb(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.openXorb(ctx, x)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Close()
+	want := x.byteOff[x.n()]
+	data := make([]byte, want)
+	if _, err := io.ReadFull(obj, data); err != nil {
+		return nil, fmt.Errorf("xorb %s: read %d bytes: %w", h, want, noEOF(err))
+	}
+	return &wholeXorb{x: x, data: data}, nil
+}
+
+// sha256 returns the hex sha256 of f, whose only term t is in w.
+func (w *wholeXorb) sha256(f *File, t FileTerm) (string, error) {
+	h := sha256.New()
+	var n int64
+	for c := int(t.Start); c < int(t.End); c++ {
+		off := w.x.byteOff[c]
+		hdr, err := xorb.ParseHeader(w.data[off : off+xorb.HeaderSize])
+		if err != nil {
+			return "", fmt.Errorf("xorb %s chunk %d: %w", w.x.hash, c, err)
+		}
+		payload := w.data[off+xorb.HeaderSize : w.x.byteOff[c+1]]
+		if len(payload) != int(hdr.StoredLen) {
+			return "", fmt.Errorf("xorb %s chunk %d: stored chunk has %d bytes, index says %d", w.x.hash, c, hdr.StoredLen, len(payload))
+		}
+		raw := payload
+		if hdr.Scheme != xorb.SchemeNone {
+			if raw, err = xorb.Decompress(hdr.Scheme, payload, int(hdr.RawLen), w.scratch); err != nil {
+				return "", fmt.Errorf("xorb %s chunk %d: %w", w.x.hash, c, err)
+			}
+			w.scratch = raw
+		}
+		if uint64(len(raw)) != w.x.rawOff[c+1]-w.x.rawOff[c] {
+			return "", fmt.Errorf("xorb %s chunk %d: stored chunk has %d bytes, index says %d", w.x.hash, c, len(raw), w.x.rawOff[c+1]-w.x.rawOff[c])
+		}
+		h.Write(raw)
+		n += int64(len(raw))
 	}
 	if n != f.Size {
 		return "", errorf(ErrInvalid, "file %s: read back %d bytes, want %d", f.Hash, n, f.Size)
