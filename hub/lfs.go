@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -78,20 +79,60 @@ func (c *Client) uploadLFS(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 	// sent in one Xet session, so that small files share xorbs.
 	var xetAdds []*AddOp
 	var xetTok *casToken
+	// Batch requests of 256 objects go out Workers at a time, ahead of the
+	// uploads of earlier batches but never more than Workers batches ahead
+	// of them (their actions' URLs expire).
+	type batchCall struct {
+		adds []*AddOp
+		resp *wire.BatchResponse
+		err  error
+		done chan struct{}
+	}
+	var calls []*batchCall
 	for start := 0; start < len(todo); start += 256 {
-		batch := todo[start:min(start+256, len(todo))]
-		req := wire.BatchRequest{Operation: "upload", Transfers: offer, HashAlgo: "sha256"}
-		if !o.CreatePR {
-			name := o.Revision
-			if name == "" {
-				name = "main"
+		calls = append(calls, &batchCall{adds: todo[start:min(start+256, len(todo))], done: make(chan struct{})})
+	}
+	var callers sync.WaitGroup
+	defer callers.Wait()
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ahead := make(chan struct{}, c.opts.Workers)
+	callers.Add(1)
+	go func() {
+		defer callers.Done()
+		for _, call := range calls {
+			select {
+			case ahead <- struct{}{}:
+			case <-bctx.Done():
+				return
 			}
-			req.Ref = &wire.BatchRef{Name: name}
+			callers.Add(1)
+			go func() {
+				defer callers.Done()
+				defer close(call.done)
+				req := wire.BatchRequest{Operation: "upload", Transfers: offer, HashAlgo: "sha256"}
+				if !o.CreatePR {
+					name := o.Revision
+					if name == "" {
+						name = "main"
+					}
+					req.Ref = &wire.BatchRef{Name: name}
+				}
+				for _, a := range call.adds {
+					req.Objects = append(req.Objects, wire.BatchObject{OID: a.sha256, Size: a.size})
+				}
+				call.resp, call.err = c.batch(bctx, r, &req)
+			}()
 		}
-		for _, a := range batch {
-			req.Objects = append(req.Objects, wire.BatchObject{OID: a.sha256, Size: a.size})
+	}()
+	for _, call := range calls {
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		resp, err := c.batch(ctx, r, &req)
+		<-ahead
+		batch, resp, err := call.adds, call.resp, call.err
 		if err != nil {
 			return err
 		}

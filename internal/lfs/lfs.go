@@ -327,11 +327,46 @@ func CheckObject(o wire.BatchObject) (string, *wire.BatchError) {
 	return string(oid), nil
 }
 
-// Present reports whether an object is stored (as a blob or a Xet file)
-// and linked to the repo with the given size: then there is nothing to
-// upload.
-func (s *Service) Present(ctx context.Context, repoKey int64, oid string, size int64) (bool, error) {
-	return s.present(ctx, repoKey, oid, size)
+// PresentMany reports which objects (oid -> size) are stored (as a blob or
+// a Xet file) and linked to the repo with that size, so that there is
+// nothing to upload, in batched queries (the rule of present).
+func (s *Service) PresentMany(ctx context.Context, repoKey int64, objs map[string]int64) (map[string]bool, error) {
+	oids := make([]string, 0, len(objs))
+	for oid := range objs {
+		oids = append(oids, oid)
+	}
+	out := map[string]bool{}
+	var blobs []string // linked, not Xet content: stored if the blob is
+	err := sqlstore.QueryIn(ctx, s.db, `SELECT o.oid, o.size, o.xet_hash FROM repo_lfs l JOIN lfs_objects o ON o.oid = l.oid WHERE l.repo_id = $1 AND l.oid IN (%s)`,
+		[]any{repoKey}, oids, func(rows *sql.Rows) error {
+			var oid string
+			var size int64
+			var xh sql.NullString
+			if err := rows.Scan(&oid, &size, &xh); err != nil {
+				return err
+			}
+			switch {
+			case size != objs[oid]:
+			case xh.Valid:
+				out[oid] = true
+			default:
+				blobs = append(blobs, oid)
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	for _, oid := range blobs {
+		ok, err := s.cfg.Blobs.Exists(ctx, oid)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[oid] = true
+		}
+	}
+	return out, nil
 }
 
 // present reports whether an object is stored and linked to the repo with

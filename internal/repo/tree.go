@@ -38,6 +38,12 @@ func (e *Engine) ReadCommit(ctx context.Context, r *Repo, oid string) (*Commit, 
 
 // lookupPath walks from a root tree to the entry at p ("" is the root).
 func lookupPath(ctx context.Context, q querier, repoKey int64, root, p string) (TreeEntry, bool, error) {
+	return lookupPathIn(ctx, q, repoKey, root, p, nil)
+}
+
+// lookupPathIn is lookupPath keeping the trees it reads in trees (by oid),
+// when not nil: looking up many paths reads each tree once.
+func lookupPathIn(ctx context.Context, q querier, repoKey int64, root, p string, trees map[string][]TreeEntry) (TreeEntry, bool, error) {
 	cur := TreeEntry{Mode: ModeDir, OID: root}
 	if p == "" {
 		return cur, true, nil
@@ -46,9 +52,15 @@ func lookupPath(ctx context.Context, q querier, repoKey int64, root, p string) (
 		if !cur.IsDir() {
 			return TreeEntry{}, false, nil
 		}
-		ents, err := readTree(ctx, q, repoKey, cur.OID)
-		if err != nil {
-			return TreeEntry{}, false, err
+		ents, ok := trees[cur.OID]
+		if !ok {
+			var err error
+			if ents, err = readTree(ctx, q, repoKey, cur.OID); err != nil {
+				return TreeEntry{}, false, err
+			}
+			if trees != nil {
+				trees[cur.OID] = ents
+			}
 		}
 		found := false
 		for _, e := range ents {
@@ -138,12 +150,13 @@ func (e *Engine) PathsInfo(ctx context.Context, r *Repo, commit string, paths []
 		return nil, err
 	}
 	var out []Entry
+	trees := map[string][]TreeEntry{}
 	for _, p := range paths {
 		p = strings.Trim(p, "/")
 		if p == "" {
 			continue
 		}
-		te, ok, err := lookupPath(ctx, e.db, r.Key, root, p)
+		te, ok, err := lookupPathIn(ctx, e.db, r.Key, root, p, trees)
 		if err != nil {
 			return nil, err
 		}

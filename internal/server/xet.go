@@ -533,6 +533,16 @@ func (s *Server) xetBatch(r *http.Request, rp *repo.Repo, req *wire.BatchRequest
 	info := s.xetTokenInfo(r, rp, true)
 	session := newSessionID()
 	resp := &wire.BatchResponse{Transfer: "xet", HashAlgo: "sha256", Objects: make([]wire.BatchObject, 0, len(req.Objects))}
+	valid := map[string]int64{}
+	for _, o := range req.Objects {
+		if oid, berr := lfs.CheckObject(o); berr == nil {
+			valid[oid] = o.Size
+		}
+	}
+	present, err := s.lfs.PresentMany(ctx, rp.Key, valid)
+	if err != nil {
+		return nil, err
+	}
 	for _, o := range req.Objects {
 		out := wire.BatchObject{OID: o.OID, Size: o.Size}
 		oid, berr := lfs.CheckObject(o)
@@ -540,11 +550,7 @@ func (s *Server) xetBatch(r *http.Request, rp *repo.Repo, req *wire.BatchRequest
 		case berr != nil:
 			out.Error = berr
 		default:
-			present, err := s.lfs.Present(ctx, rp.Key, oid, o.Size)
-			if err != nil {
-				return nil, err
-			}
-			if present {
+			if present[oid] && valid[oid] == o.Size {
 				break // stored: no actions
 			}
 			out.Authenticated = true

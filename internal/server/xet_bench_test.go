@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand"
@@ -143,4 +145,35 @@ func BenchmarkXetBridge(b *testing.B) {
 			b.Fatalf("read %d bytes: %v", n, err)
 		}
 	}
+}
+
+// BenchmarkPreupload10k: the preupload calls of an upload of 10,000 small
+// binary files (40 calls of 250 files) into a repo with the default
+// .gitattributes.
+//
+//	go test -run '^$' -bench Preupload10k ./internal/server/
+func BenchmarkPreupload10k(b *testing.B) {
+	const files, per = 10000, 250
+	h := servertest.New(b, sqltest.SQLite)
+	h.CreateRepo(b, h.Alice, "alice/many", false)
+	sample := base64.StdEncoding.EncodeToString([]byte("\x00\x01binary"))
+	var bodies [][]byte
+	for start := 0; start < files; start += per {
+		var fs []map[string]any
+		for f := start; f < start+per; f++ {
+			fs = append(fs, map[string]any{"path": fmt.Sprintf("d%02d/f%05d.bin", f%100, f), "sample": sample, "size": 5000})
+		}
+		body, _ := json.Marshal(map[string]any{"files": fs})
+		bodies = append(bodies, body)
+	}
+	b.ResetTimer()
+	for range b.N {
+		for _, body := range bodies {
+			resp := h.Do(b, http.MethodPost, h.URL+servertest.API("alice/many")+"/preupload/main", h.Alice, servertest.Raw{Data: body, ContentType: "application/json"})
+			if resp.StatusCode != 200 {
+				b.Fatalf("preupload: %d %s", resp.StatusCode, servertest.Body(resp))
+			}
+		}
+	}
+	b.ReportMetric(float64(files*b.N)/b.Elapsed().Seconds(), "files/s")
 }
