@@ -68,6 +68,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// commit or shard of thousands of files otherwise spills pages
 		// to the WAL in the middle of its transaction.
 		q.Add("_pragma", "cache_size(-32768)")
+		// Statement journals (multi-row INSERTs with ON CONFLICT inside a
+		// transaction) in memory, not in temp files written page by page.
+		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Set("_txlock", "immediate")
 		sdb, err := sql.Open("sqlite", "file:"+dsn+"?"+q.Encode())
 		if err != nil {
