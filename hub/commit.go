@@ -40,6 +40,11 @@ type AddOp struct {
 	xet          *xetScan // chunks, when the content was hashed for Xet
 }
 
+// Small files are read whole when preupload samples them, and hashed
+// then (sha256, git blob id, Xet chunks): one read less for each file of a
+// folder of many small files.
+const inlineMax = 64 << 10
+
 // DeleteOp deletes a file, or a folder when IsFolder is set.
 type DeleteOp struct {
 	PathInRepo string // file or folder to delete
@@ -289,7 +294,9 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 	if len(todo) == 0 {
 		return nil
 	}
-	// Samples in parallel: each opens a file.
+	// Samples in parallel: each opens a file. Small files are read whole
+	// and hashed at once (inlineMax).
+	chunkLFS := c.xetEnabled() && !c.xet.refused.Load()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.opts.Workers)
 	for _, a := range todo {
@@ -298,6 +305,9 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 				return gctx.Err()
 			}
 			a.size = a.Content.Size()
+			if a.size <= inlineMax {
+				return c.inline(a, chunkLFS)
+			}
 			s, err := sample(a.Content)
 			a.sample = s
 			return err
@@ -346,7 +356,6 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 	// the chunks it sends.
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(c.opts.Workers)
-	chunkLFS := c.xetEnabled() && !c.xet.refused.Load()
 	for _, a := range todo {
 		if a.shouldIgnore || a.sha256 != "" {
 			continue

@@ -190,6 +190,44 @@ func sample(c Content) ([]byte, error) {
 	return buf, nil
 }
 
+// inline reads the small file of a whole, through a pooled buffer, and
+// fills its sample, sha256, git blob id and, with chunkXet, its Xet chunks.
+func (c *Client) inline(a *AddOp, chunkXet bool) error {
+	ra, done, err := a.Content.ReaderAt()
+	if err != nil {
+		return err
+	}
+	defer done()
+	bp := hashBuffers.Get().(*[]byte)
+	defer hashBuffers.Put(bp)
+	n, err := io.ReadFull(io.NewSectionReader(ra, 0, a.size+1), (*bp)[:a.size+1])
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("hub: read %s: %w", a.Content.Describe(), err)
+	}
+	if int64(n) != a.size {
+		what := fmt.Sprintf("%d bytes, want %d", n, a.size)
+		if int64(n) > a.size {
+			what = fmt.Sprintf("more than %d bytes", a.size)
+		}
+		return fmt.Errorf("hub: %s has %s: its size is wrong or it changed while being uploaded", a.Content.Describe(), what)
+	}
+	data := (*bp)[:n]
+	a.sample = append([]byte(nil), data[:min(n, 512)]...)
+	sum := sha256.Sum256(data)
+	a.sha256 = hex.EncodeToString(sum[:])
+	g := sha1.New()
+	io.WriteString(g, "blob "+strconv.Itoa(n)+"\x00")
+	g.Write(data)
+	a.gitBlob = hex.EncodeToString(g.Sum(nil))
+	if chunkXet {
+		a.xet = scanBytes(data)
+	}
+	return nil
+}
+
 // hashBuffers keeps the read buffers of hashes: a fresh 1 MiB buffer per
 // file made hashing 10,000 small files mostly a matter of zeroing memory.
 var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}

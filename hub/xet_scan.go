@@ -60,13 +60,7 @@ func (c *Client) scanXet(ctx context.Context, content Content) (string, *xetScan
 		}
 		data := buf[:n]
 		sum.Write(data)
-		s := &xetScan{size: size}
-		for off := 0; off < len(data); {
-			k := chunk.Next(data[off:], true)
-			s.chunks = append(s.chunks, xetChunk{hash: xet.ChunkHash(data[off : off+k]), size: uint32(k)})
-			off += k
-		}
-		return hex.EncodeToString(sum.Sum(nil)), s, nil
+		return hex.EncodeToString(sum.Sum(nil)), scanBytes(data), nil
 	}
 
 	type shaJob struct {
@@ -156,6 +150,17 @@ func (c *Client) scanXet(ctx context.Context, content Content) (string, *xetScan
 		s.chunks = append(s.chunks, seg...)
 	}
 	return hex.EncodeToString(sum.Sum(nil)), s, nil
+}
+
+// scanBytes cuts data, a whole file, into chunks and hashes them.
+func scanBytes(data []byte) *xetScan {
+	s := &xetScan{size: int64(len(data))}
+	for off := 0; off < len(data); {
+		k := chunk.Next(data[off:], true)
+		s.chunks = append(s.chunks, xetChunk{hash: xet.ChunkHash(data[off : off+k]), size: uint32(k)})
+		off += k
+	}
+	return s
 }
 
 // hashChunks hashes the chunks seg of data (starting at starts) on up to
