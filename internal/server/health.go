@@ -53,6 +53,10 @@ func (s *Server) newMetrics() *metrics.Registry {
 		metrics.Sample(w, "wharf_db_wait_total", float64(st.WaitCount))
 		metrics.Header(w, "wharf_db_wait_seconds_total", "counter", "Time spent waiting for a free database connection.")
 		metrics.Sample(w, "wharf_db_wait_seconds_total", st.WaitDuration.Seconds())
+		chain, readBack := s.xet.SHA256Sources()
+		metrics.Header(w, "wharf_xet_file_sha256_total", "counter", "New files of Xet shards by where their sha256 came from: a chain of xorbs hashed as they arrived, or reading the file back.")
+		metrics.Sample(w, "wharf_xet_file_sha256_total", float64(chain), "source", "chain")
+		metrics.Sample(w, "wharf_xet_file_sha256_total", float64(readBack), "source", "read_back")
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		var n int64

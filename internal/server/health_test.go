@@ -70,6 +70,7 @@ func TestMetrics(t *testing.T) {
 		`wharf_db_connections{state="in_use"}`,
 		`wharf_lfs_multipart_uploads_in_flight 0`,
 		`wharf_gc_freed_bytes_total 0`,
+		`wharf_xet_file_sha256_total{source="read_back"} 0`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("metrics lack %q", want)

@@ -145,6 +145,9 @@ func (s *Server) casPutXorb(w http.ResponseWriter, r *http.Request, prefix, hash
 		s.fail(w, r, err)
 		return
 	}
+	if prev := r.Header.Get(xetcas.ChainHeader); prev != "" {
+		s.xet.Chain(h, prev)
+	}
 	writeJSON(w, http.StatusOK, xet.UploadXorbResponse{WasInserted: inserted})
 }
 

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/wharfhub/wharf/internal/server/servertest"
+	"github.com/wharfhub/wharf/internal/xetcas"
+	"github.com/wharfhub/wharf/xet/shard"
 	"github.com/wharfhub/wharf/xet/xorb"
 )
 
@@ -123,5 +125,80 @@ func TestXetDuplicate(t *testing.T) {
 		if !found {
 			t.Fatalf("tree of the target: %v", tree)
 		}
+	})
+}
+
+// TestXetChainedSHA256: xorbs sent with the chain header (the previous
+// xorb of the file) are hashed as they arrive, and the shard takes the
+// file's sha256 from the chain; wrong hints only cost a read back, and a
+// shard's wrong sha256 is refused either way.
+func TestXetChainedSHA256(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, h *servertest.Hub) {
+		h.CreateRepo(t, h.Alice, "alice/chain", false)
+		tok := getXetToken(t, h, h.Alice, "alice/chain", "write", "main")
+		sendChained := func(u *xetUpload, prevs []string) {
+			t.Helper()
+			for i, x := range u.xorbs {
+				req, _ := http.NewRequest(http.MethodPost, tok.CasURL+"/v1/xorbs/default/"+x.String(), bytes.NewReader(u.bodies[i]))
+				req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+				req.Header.Set(xetcas.ChainHeader, prevs[i])
+				resp, err := h.Client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("xorb %d: %d", i, resp.StatusCode)
+				}
+			}
+		}
+		postShard := func(sh *shard.Shard) *http.Response {
+			return h.Do(t, http.MethodPost, tok.CasURL+"/v1/shards", tok.AccessToken, servertest.Raw{Data: sh.AppendUpload(nil)})
+		}
+		sources := func() (int64, int64) { return h.Srv.Xet().SHA256Sources() }
+
+		// A file of three xorbs, chained in order.
+		u := buildXet(t, randomBytes(41, 3<<20), 16, xorb.SchemeNone)
+		if len(u.xorbs) < 3 {
+			t.Fatalf("%d xorbs, want 3 or more", len(u.xorbs))
+		}
+		prevs := []string{xetcas.ChainStart}
+		for _, x := range u.xorbs[:len(u.xorbs)-1] {
+			prevs = append(prevs, x.String())
+		}
+		// The shard first claims a wrong sha256: refused, chain or not.
+		good := u.shard.Files[0].SHA256
+		u.shard.Files[0].SHA256[0] ^= 1
+		sendChained(u, prevs)
+		if resp := postShard(u.shard); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(servertest.Body(resp)), "sha256") {
+			t.Fatalf("shard with a wrong sha256: %d", resp.StatusCode)
+		}
+		u.shard.Files[0].SHA256 = good
+		if resp := postShard(u.shard); resp.StatusCode != http.StatusOK {
+			t.Fatalf("shard: %d %s", resp.StatusCode, servertest.Body(resp))
+		}
+		// Both shards (the refused one too) took the sha256 from the chain.
+		if chain, readBack := sources(); chain != 2 || readBack != 0 {
+			t.Fatalf("sha256 from chain %d, read back %d; want 2 and 0", chain, readBack)
+		}
+		h.Commit(t, h.Alice, "alice/chain", "main", servertest.LFSFile("a.bin", u.sha256, int64(len(u.data))))
+		if got := servertest.Body(h.Do(t, http.MethodGet, h.URL+servertest.Web("alice/chain")+"/resolve/main/a.bin", h.Alice, nil)); !bytes.Equal(got, u.data) {
+			t.Fatalf("download: %d bytes differ from the %d uploaded", len(got), len(u.data))
+		}
+
+		// Hints in the wrong order: the shard reads the file back.
+		v := buildXet(t, randomBytes(42, 3<<20), 16, xorb.SchemeNone)
+		wrong := []string{v.xorbs[1].String(), xetcas.ChainStart}
+		for range v.xorbs[2:] {
+			wrong = append(wrong, "not-a-hash")
+		}
+		sendChained(v, wrong)
+		if resp := postShard(v.shard); resp.StatusCode != http.StatusOK {
+			t.Fatalf("shard: %d %s", resp.StatusCode, servertest.Body(resp))
+		}
+		if chain, readBack := sources(); chain != 2 || readBack != 1 {
+			t.Fatalf("sha256 from chain %d, read back %d; want 2 and 1", chain, readBack)
+		}
+		h.Commit(t, h.Alice, "alice/chain", "main", servertest.LFSFile("b.bin", v.sha256, int64(len(v.data))))
 	})
 }

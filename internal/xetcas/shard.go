@@ -129,7 +129,13 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 			if sum, err = whole.sha256(f, t); err != nil {
 				return 0, err
 			}
+			s.shaReadBack.Add(1)
 		default:
+			if sum, ok = s.chainSHA256(ctx, f); ok {
+				s.shaChain.Add(1)
+				break
+			}
+			s.shaReadBack.Add(1)
 			if n := int(min(f.Size, 1<<20)); cap(buf) < n {
 				buf = make([]byte, n)
 			}

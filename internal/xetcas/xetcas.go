@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wharfhub/wharf/internal/store/blob"
@@ -77,6 +78,16 @@ type Service struct {
 	mu     sync.Mutex
 	xorbs  map[xet.Hash]*xorbIndex // immutable once stored: a plain bounded cache
 	norder []xet.Hash
+
+	chains chains
+	// sha256 of new files at shard time: from a chain, or read back.
+	shaChain, shaReadBack atomic.Int64
+}
+
+// SHA256Sources returns how many new files of shards got their sha256 from
+// a chain (see Chain) and how many were read back from their xorbs.
+func (s *Service) SHA256Sources() (chain, readBack int64) {
+	return s.shaChain.Load(), s.shaReadBack.Load()
 }
 
 // New returns a Service.

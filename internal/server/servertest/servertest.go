@@ -64,6 +64,7 @@ type Hub struct {
 	Auth    *auth.Store
 	Blobs   *blob.Store
 	Server  *httptest.Server
+	Srv     *server.Server
 	Client  *http.Client
 
 	// Tokens.
@@ -134,7 +135,7 @@ func NewWith(t testing.TB, d sqltest.Dialect, opts Options) *Hub {
 	srv := server.New(server.Config{Engine: engine, Auth: accounts, Blobs: blobs, TempDir: tmp, Logger: logger, Pages: pages})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	h.URL, h.Server, h.Client = ts.URL, ts, ts.Client()
+	h.URL, h.Server, h.Srv, h.Client = ts.URL, ts, srv, ts.Client()
 	mk := func(name, email string, org, admin bool) *auth.Account {
 		a := &auth.Account{Name: name, Fullname: strings.ToUpper(name[:1]) + name[1:], Email: email, IsOrg: org, IsAdmin: admin}
 		if err := accounts.CreateAccount(ctx, a); err != nil {

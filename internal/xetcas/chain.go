@@ -1,0 +1,210 @@
+package xetcas
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/wharfhub/wharf/xet"
+)
+
+// Chained sha256 (a Wharf extension; other clients and other Hubs ignore
+// it). A shard registers a file only once the server knows the file's
+// sha256, which it reads back from the xorbs: for a large file, seconds of
+// hashing after the last xorb arrived. A client that sends a large file in
+// xorbs of its own, in order, names the previous xorb of the file with
+// each one (header ChainHeader; ChainStart for the first). The server then
+// hashes each xorb in the background as soon as it is stored and its
+// predecessor is hashed, so that by the time the shard arrives the sha256
+// of the chain is (nearly) known. The chain is only a hint: the shard uses
+// it for a file whose terms are exactly the chain's xorbs, whole and in
+// order, and the sha256 is computed by the server from the stored, verified
+// xorbs, so a wrong hint costs hashing, never a wrong sha256. Chains live
+// in the memory of one server process; a shard that finds none (another
+// replica, a restart, an expired chain) reads the file back as before.
+const (
+	ChainHeader = "X-Wharf-Xorb-Prev"
+	ChainStart  = "none"
+
+	chainTTL  = 30 * time.Minute
+	maxChains = 4096 // links kept; older ones are dropped first
+)
+
+// chainLink is a xorb of a chain: the sha256 state after hashing every
+// xorb of the chain up to and including this one.
+type chainLink struct {
+	xorbs   []xet.Hash // the chain, first xorb first
+	created time.Time
+	done    chan struct{} // closed once state is set (nil on failure)
+	state   []byte        // marshaled sha256 state
+	raw     int64         // bytes hashed
+}
+
+type chains struct {
+	mu    sync.Mutex
+	links map[xet.Hash]*chainLink
+	sem   chan struct{} // bounds the xorbs hashed at once
+}
+
+// Chain records that the stored xorb h follows prev (ChainStart for the
+// first xorb of a file) and hashes it in the background once prev is
+// hashed. Unknown predecessors and repeated xorbs are ignored.
+func (s *Service) Chain(h xet.Hash, prev string) {
+	c := &s.chains
+	now := s.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.links == nil {
+		c.links = map[xet.Hash]*chainLink{}
+		c.sem = make(chan struct{}, 2)
+	}
+	if _, ok := c.links[h]; ok {
+		return
+	}
+	var before *chainLink
+	if prev != ChainStart {
+		p, err := xet.ParseHash(prev)
+		if err != nil {
+			return
+		}
+		if before = c.links[p]; before == nil {
+			return
+		}
+	}
+	if len(c.links) >= maxChains {
+		c.expire(now)
+	}
+	l := &chainLink{created: now, done: make(chan struct{})}
+	if before != nil {
+		l.xorbs = append(append(make([]xet.Hash, 0, len(before.xorbs)+1), before.xorbs...), h)
+	} else {
+		l.xorbs = []xet.Hash{h}
+	}
+	c.links[h] = l
+	go s.hashLink(l, before, h)
+}
+
+// expire drops links older than chainTTL, or the oldest half if none is.
+// c.mu is held.
+func (c *chains) expire(now time.Time) {
+	n := len(c.links)
+	for h, l := range c.links {
+		if now.Sub(l.created) > chainTTL {
+			delete(c.links, h)
+		}
+	}
+	if len(c.links) < n {
+		return
+	}
+	var oldest time.Time
+	for _, l := range c.links {
+		if oldest.IsZero() || l.created.Before(oldest) {
+			oldest = l.created
+		}
+	}
+	cut := oldest.Add(now.Sub(oldest) / 2)
+	for h, l := range c.links {
+		if !l.created.After(cut) {
+			delete(c.links, h)
+		}
+	}
+}
+
+// hashLink computes l's state: before's state (or a fresh sha256) and the
+// decoded content of xorb h.
+func (s *Service) hashLink(l, before *chainLink, h xet.Hash) {
+	defer close(l.done)
+	ctx, cancel := context.WithTimeout(context.Background(), chainTTL)
+	defer cancel()
+	d := sha256.New()
+	if before != nil {
+		select {
+		case <-before.done:
+		case <-ctx.Done():
+			return
+		}
+		if before.state == nil {
+			return
+		}
+		if err := d.(encoding.BinaryUnmarshaler).UnmarshalBinary(before.state); err != nil {
+			return
+		}
+		l.raw = before.raw
+	}
+	select {
+	case s.chains.sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-s.chains.sem }()
+	n, err := s.hashXorb(ctx, h, d)
+	if err != nil {
+		return
+	}
+	state, err := d.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		return
+	}
+	l.raw += n
+	l.state = state
+}
+
+// hashXorb writes the decoded content of stored xorb h to w.
+func (s *Service) hashXorb(ctx context.Context, h xet.Hash, w io.Writer) (int64, error) {
+	x, err := s.loadXorb(ctx, h)
+	if err != nil {
+		return 0, err
+	}
+	f := &File{Hash: h, Terms: []FileTerm{{Xorb: h, Start: 0, End: uint32(x.n()), Unpacked: uint32(x.rawOff[x.n()])}}, Size: int64(x.rawOff[x.n()])}
+	rd := s.OpenFile(ctx, f)
+	defer rd.Close()
+	buf := make([]byte, 1<<20)
+	n, err := io.CopyBuffer(w, rd, buf)
+	if err == nil && n != f.Size {
+		err = fmt.Errorf("xorb %s: read back %d bytes, want %d", h, n, f.Size)
+	}
+	return n, err
+}
+
+// chainSHA256 returns the sha256 of f if a chain covers it exactly (its
+// terms are the chain's xorbs, whole and in order), waiting for the chain
+// to be hashed. ok is false if there is no such chain.
+func (s *Service) chainSHA256(ctx context.Context, f *File) (string, bool) {
+	if len(f.Terms) == 0 {
+		return "", false
+	}
+	c := &s.chains
+	c.mu.Lock()
+	l := c.links[f.Terms[len(f.Terms)-1].Xorb]
+	c.mu.Unlock()
+	if l == nil || len(l.xorbs) != len(f.Terms) {
+		return "", false
+	}
+	for i, t := range f.Terms {
+		if t.Xorb != l.xorbs[i] || t.Start != 0 {
+			return "", false
+		}
+		x, err := s.loadXorb(ctx, t.Xorb)
+		if err != nil || int(t.End) != x.n() {
+			return "", false
+		}
+	}
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		return "", false
+	}
+	if l.state == nil || l.raw != f.Size {
+		return "", false
+	}
+	d := sha256.New()
+	if err := d.(encoding.BinaryUnmarshaler).UnmarshalBinary(l.state); err != nil {
+		return "", false
+	}
+	return hex.EncodeToString(d.Sum(nil)), true
+}
