@@ -184,6 +184,7 @@ type localHub struct {
 	Alice string // write token of user alice
 	Bob   string // write token of user bob
 
+	srv *server.Server
 	dir string
 	db  *sqlstore.DB
 	ts  *httptest.Server
@@ -216,7 +217,8 @@ func startLocalHub(wrap func(http.Handler) http.Handler) (*localHub, error) {
 	accounts := auth.New(h.db)
 	tmp := filepath.Join(dir, "tmp")
 	engine := repo.New(h.db, repo.Options{TempDir: tmp})
-	var handler http.Handler = server.New(server.Config{Engine: engine, Auth: accounts, Blobs: blob.New(bs), TempDir: tmp})
+	h.srv = server.New(server.Config{Engine: engine, Auth: accounts, Blobs: blob.New(bs), TempDir: tmp})
+	var handler http.Handler = h.srv
 	if wrap != nil {
 		handler = wrap(handler)
 	}

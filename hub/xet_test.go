@@ -602,3 +602,32 @@ func TestXetRepeatedContent(t *testing.T) {
 		}
 	})
 }
+
+// TestXetChainedSHA256: the xorbs of a file larger than a xorb carry the
+// chain header, so that Wharf takes the file's sha256 from the xorbs it
+// hashed as they arrived (the file ends in a xorb it shares with the next
+// file, whose sha256 is read back).
+func TestXetChainedSHA256(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, h *servertest.Hub) {
+		ctx := t.Context()
+		c, _ := newXetClient(t, h.URL, h.Alice, "", false)
+		r := hub.Repo{ID: "alice/chain"}
+		_, err := c.CreateRepo(ctx, r, nil)
+		ok(t, err)
+		big, small := randomBytes(5, 70<<20), randomBytes(6, 3<<20)
+		_, err = c.CreateCommit(ctx, r, []hub.Operation{
+			&hub.AddOp{PathInRepo: "a/big.bin", Content: hub.FromBytes(big)},
+			&hub.AddOp{PathInRepo: "a/small.bin", Content: hub.FromBytes(small)},
+		}, &hub.CommitOptions{Message: "two files"})
+		ok(t, err)
+		chain, readBack := h.Srv.Xet().SHA256Sources()
+		if chain != 1 || readBack != 1 {
+			t.Fatalf("sha256 of the new files: %d from a chain, %d read back; want 1 and 1", chain, readBack)
+		}
+		for p, want := range map[string][]byte{"a/big.bin": big, "a/small.bin": small} {
+			if got := download(t, c, r, "", p); !bytes.Equal(got, want) {
+				t.Fatalf("%s: %d bytes differ from the %d uploaded", p, len(got), len(want))
+			}
+		}
+	})
+}

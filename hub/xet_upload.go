@@ -41,7 +41,22 @@ type xetFile struct {
 
 	sent    atomic.Int64 // bytes uploaded in xorbs or deduplicated
 	deduped atomic.Int64 // bytes deduplicated
+
+	// chainNext is the chain header (xetChainHeader) of a xorb that starts
+	// with the file's next chunk: xetChainStart before its first chunk,
+	// the previous xorb's hash while the file's chunks so far fill xorbs
+	// of their own from their first chunk on, "" once that is not so.
+	chainNext string
 }
+
+// Wharf's chained sha256 (internal/xetcas): a xorb that starts with the
+// continuation of a file names the file's previous xorb, so that a Wharf
+// server hashes the file as its xorbs arrive instead of reading it back
+// when the shard comes. Other servers ignore the header.
+const (
+	xetChainHeader = "X-Wharf-Xorb-Prev"
+	xetChainStart  = "none"
+)
 
 // xetTerm is a run of chunks of one xorb that holds chunks [lo, hi) of
 // its file.
@@ -156,6 +171,7 @@ func (c *Client) runXetSession(ctx context.Context, tok *casToken, o *CommitOpti
 	}
 	for _, f := range files {
 		f.terms = f.terms[:0]
+		f.chainNext = xetChainStart
 		for _, ch := range f.scan.chunks {
 			s.wanted[ch.hash] = struct{}{}
 		}
@@ -329,6 +345,11 @@ type sessXorb struct {
 	sinceProbe int // chunks stored without trying compression
 
 	contrib map[*xetFile]int64 // bytes of each file in this xorb
+
+	chainFile *xetFile // the file of the first chunk
+	chainPrev string   // its chain header, "" for none
+
+	hash xet.Hash // set when sealed (s.refs grows while xorbs are posted)
 }
 
 func (x *sessXorb) fits(n int) bool {
@@ -402,6 +423,10 @@ func (s *xetSession) place(ctx context.Context) error {
 		}
 		r := s.refs[cur.ref]
 		r.hash, r.chunks = xet.XorbHash(leaves), cur.chunks
+		cur.hash = r.hash
+		if cur.chainPrev != "" && cur.chainFile != nil {
+			cur.chainFile.chainNext = r.hash.String()
+		}
 		x := cur
 		cur = nil
 		select {
@@ -464,6 +489,7 @@ func (s *xetSession) placeFile(ctx context.Context, f *xetFile, cur **sessXorb, 
 				bytes += int64(chunks[j].size)
 			}
 			if j-i >= xetMinDedupRun || (i == 0 && j == n) || s.refs[loc.ref].local {
+				f.chainNext = ""
 				s.addTerm(f, loc.ref, loc.idx, loc.idx+uint32(j-i), i, j, bytes)
 				if !s.refs[loc.ref].local {
 					s.external = true
@@ -503,6 +529,11 @@ func (s *xetSession) placeFile(ctx context.Context, f *xetFile, cur **sessXorb, 
 			*cur = &sessXorb{ref: ref, buf: bp, scheme: xorb.SchemeAuto, contrib: map[*xetFile]int64{}}
 		}
 		x := *cur
+		if len(x.chunks) == 0 {
+			x.chainFile, x.chainPrev = f, f.chainNext
+		} else if x.chainFile != f {
+			f.chainNext = "" // the file starts in the middle of a xorb
+		}
 		idx := x.add(ch.hash, data)
 		s.known[ch.hash] = chunkLoc{ref: x.ref, idx: idx}
 		s.addTerm(f, x.ref, idx, idx+1, i, i+1, int64(ch.size))
@@ -535,8 +566,12 @@ func (s *xetSession) progress(f *xetFile, sent int64) {
 
 // postXorb uploads a sealed xorb.
 func (s *xetSession) postXorb(ctx context.Context, x *sessXorb) error {
-	h := s.refs[x.ref].hash
-	resp, err := s.tok.do(ctx, http.MethodPost, "/v1/xorbs/default/"+h.String(), *x.buf, nil, nil)
+	h := x.hash
+	var hdr http.Header
+	if x.chainPrev != "" {
+		hdr = http.Header{xetChainHeader: {x.chainPrev}}
+	}
+	resp, err := s.tok.do(ctx, http.MethodPost, "/v1/xorbs/default/"+h.String(), *x.buf, nil, hdr)
 	if err != nil {
 		return fmt.Errorf("hub: xet: upload xorb %s: %w", h, err)
 	}

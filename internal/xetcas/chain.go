@@ -31,18 +31,22 @@ const (
 	ChainHeader = "X-Wharf-Xorb-Prev"
 	ChainStart  = "none"
 
-	chainTTL  = 30 * time.Minute
-	maxChains = 4096 // links kept; older ones are dropped first
+	chainTTL  = 30 * time.Minute // links are dropped after this
+	chainWait = 5 * time.Minute  // a xorb waits this long for its predecessor
+	maxChains = 4096             // links kept; older ones are dropped first
 )
 
 // chainLink is a xorb of a chain: the sha256 state after hashing every
-// xorb of the chain up to and including this one.
+// xorb of the chain up to and including this one. A link can exist before
+// its xorb arrives, as the predecessor a later xorb named (uploads finish
+// out of order).
 type chainLink struct {
-	xorbs   []xet.Hash // the chain, first xorb first
-	created time.Time
-	done    chan struct{} // closed once state is set (nil on failure)
-	state   []byte        // marshaled sha256 state
-	raw     int64         // bytes hashed
+	created    time.Time
+	registered bool          // Chain was called for this xorb (c.mu)
+	done       chan struct{} // closed once the fields below are set
+	xorbs      []xet.Hash    // the chain, first xorb first
+	state      []byte        // marshaled sha256 state; nil on failure
+	raw        int64         // bytes hashed
 }
 
 type chains struct {
@@ -51,10 +55,30 @@ type chains struct {
 	sem   chan struct{} // bounds the xorbs hashed at once
 }
 
+// link returns the link of h, created if need be. c.mu is held.
+func (c *chains) link(h xet.Hash, now time.Time) *chainLink {
+	l := c.links[h]
+	if l == nil {
+		if len(c.links) >= maxChains {
+			c.expire(now)
+		}
+		l = &chainLink{created: now, done: make(chan struct{})}
+		c.links[h] = l
+	}
+	return l
+}
+
 // Chain records that the stored xorb h follows prev (ChainStart for the
 // first xorb of a file) and hashes it in the background once prev is
-// hashed. Unknown predecessors and repeated xorbs are ignored.
+// hashed. A xorb registered twice keeps its first predecessor.
 func (s *Service) Chain(h xet.Hash, prev string) {
+	var p xet.Hash
+	if prev != ChainStart {
+		var err error
+		if p, err = xet.ParseHash(prev); err != nil || p == h {
+			return
+		}
+	}
 	c := &s.chains
 	now := s.now()
 	c.mu.Lock()
@@ -63,29 +87,15 @@ func (s *Service) Chain(h xet.Hash, prev string) {
 		c.links = map[xet.Hash]*chainLink{}
 		c.sem = make(chan struct{}, 2)
 	}
-	if _, ok := c.links[h]; ok {
+	l := c.link(h, now)
+	if l.registered {
 		return
 	}
+	l.registered = true
 	var before *chainLink
 	if prev != ChainStart {
-		p, err := xet.ParseHash(prev)
-		if err != nil {
-			return
-		}
-		if before = c.links[p]; before == nil {
-			return
-		}
+		before = c.link(p, now)
 	}
-	if len(c.links) >= maxChains {
-		c.expire(now)
-	}
-	l := &chainLink{created: now, done: make(chan struct{})}
-	if before != nil {
-		l.xorbs = append(append(make([]xet.Hash, 0, len(before.xorbs)+1), before.xorbs...), h)
-	} else {
-		l.xorbs = []xet.Hash{h}
-	}
-	c.links[h] = l
 	go s.hashLink(l, before, h)
 }
 
@@ -115,13 +125,14 @@ func (c *chains) expire(now time.Time) {
 	}
 }
 
-// hashLink computes l's state: before's state (or a fresh sha256) and the
-// decoded content of xorb h.
+// hashLink computes l: before's chain and state (or a fresh sha256) and
+// the decoded content of xorb h.
 func (s *Service) hashLink(l, before *chainLink, h xet.Hash) {
 	defer close(l.done)
-	ctx, cancel := context.WithTimeout(context.Background(), chainTTL)
+	ctx, cancel := context.WithTimeout(context.Background(), chainWait)
 	defer cancel()
 	d := sha256.New()
+	var xorbs []xet.Hash
 	if before != nil {
 		select {
 		case <-before.done:
@@ -134,6 +145,7 @@ func (s *Service) hashLink(l, before *chainLink, h xet.Hash) {
 		if err := d.(encoding.BinaryUnmarshaler).UnmarshalBinary(before.state); err != nil {
 			return
 		}
+		xorbs = append(make([]xet.Hash, 0, len(before.xorbs)+1), before.xorbs...)
 		l.raw = before.raw
 	}
 	select {
@@ -150,6 +162,7 @@ func (s *Service) hashLink(l, before *chainLink, h xet.Hash) {
 	if err != nil {
 		return
 	}
+	l.xorbs = append(xorbs, h)
 	l.raw += n
 	l.state = state
 }
@@ -171,39 +184,69 @@ func (s *Service) hashXorb(ctx context.Context, h xet.Hash, w io.Writer) (int64,
 	return n, err
 }
 
-// chainSHA256 returns the sha256 of f if a chain covers it exactly (its
-// terms are the chain's xorbs, whole and in order), waiting for the chain
-// to be hashed. ok is false if there is no such chain.
+// chainSHA256 returns the sha256 of f if a chain covers it: its terms are
+// the chain's xorbs, whole and in order, but for the last term, which may
+// instead be the start of another xorb (the file ended in the middle of a
+// xorb shared with the next file): that term is read back. It waits for the
+// chain to be hashed. ok is false if there is no such chain.
 func (s *Service) chainSHA256(ctx context.Context, f *File) (string, bool) {
-	if len(f.Terms) == 0 {
+	n := len(f.Terms)
+	if n == 0 {
 		return "", false
+	}
+	whole := func(t FileTerm) bool {
+		x, err := s.loadXorb(ctx, t.Xorb)
+		return err == nil && t.Start == 0 && int(t.End) == x.n()
+	}
+	k := n // terms covered by the chain
+	if !whole(f.Terms[n-1]) {
+		if f.Terms[n-1].Start != 0 || n == 1 {
+			return "", false
+		}
+		k = n - 1
+	}
+	for _, t := range f.Terms[:k] {
+		if !whole(t) {
+			return "", false
+		}
 	}
 	c := &s.chains
 	c.mu.Lock()
-	l := c.links[f.Terms[len(f.Terms)-1].Xorb]
+	l := c.links[f.Terms[k-1].Xorb]
+	registered := l != nil && l.registered
 	c.mu.Unlock()
-	if l == nil || len(l.xorbs) != len(f.Terms) {
+	if !registered {
 		return "", false
-	}
-	for i, t := range f.Terms {
-		if t.Xorb != l.xorbs[i] || t.Start != 0 {
-			return "", false
-		}
-		x, err := s.loadXorb(ctx, t.Xorb)
-		if err != nil || int(t.End) != x.n() {
-			return "", false
-		}
 	}
 	select {
 	case <-l.done:
 	case <-ctx.Done():
 		return "", false
 	}
-	if l.state == nil || l.raw != f.Size {
+	if l.state == nil || len(l.xorbs) != k {
 		return "", false
+	}
+	for i, t := range f.Terms[:k] {
+		if t.Xorb != l.xorbs[i] {
+			return "", false
+		}
 	}
 	d := sha256.New()
 	if err := d.(encoding.BinaryUnmarshaler).UnmarshalBinary(l.state); err != nil {
+		return "", false
+	}
+	raw := l.raw
+	if k < n {
+		t := f.Terms[n-1]
+		rd := s.OpenFile(ctx, &File{Hash: f.Hash, Terms: []FileTerm{t}, Size: int64(t.Unpacked)})
+		m, err := io.CopyBuffer(d, rd, make([]byte, 1<<20))
+		rd.Close()
+		if err != nil || m != int64(t.Unpacked) {
+			return "", false
+		}
+		raw += m
+	}
+	if raw != f.Size {
 		return "", false
 	}
 	return hex.EncodeToString(d.Sum(nil)), true
