@@ -37,7 +37,8 @@ type AddOp struct {
 	gitBlob      string
 	uploaded     bool // LFS content is on the Hub
 	committed    bool
-	xet          *xetScan // chunks, when the content was hashed for Xet
+	xet          *xetScan     // chunks, when the content was hashed for Xet
+	streamed     *xetStreamed // xorbs sent while it was hashed, if it was streamed
 }
 
 // Small files are read whole when preupload samples them, and hashed
@@ -365,6 +366,11 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 				return gctx.Err()
 			}
 			if a.mode == "lfs" && chunkLFS {
+				if a.size >= xetStreamMin {
+					if ok, err := c.streamXet(gctx, r, a, o); ok || err != nil {
+						return err
+					}
+				}
 				sha, scan, err := c.scanXet(gctx, a.Content)
 				a.sha256, a.xet = sha, scan
 				return err

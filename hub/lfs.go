@@ -220,7 +220,7 @@ func markUploaded(adds []*AddOp) {
 	for _, a := range adds {
 		if a.mode == "lfs" && done[a.sha256] {
 			a.uploaded = true
-			a.xet = nil // the chunk list is no longer needed
+			a.xet, a.streamed = nil, nil // no longer needed
 		}
 	}
 }

@@ -74,6 +74,8 @@ type xetState struct {
 	chunks    *chunkLRU
 
 	cacheMu sync.Mutex // serializes writes to the disk cache of this client
+
+	streamMu sync.Mutex // one streamed upload at a time (xet_stream.go)
 }
 
 // xetEnabled reports whether the client may use Xet.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/wharfhub/wharf/hub"
 	"github.com/wharfhub/wharf/internal/server/servertest"
+	"github.com/wharfhub/wharf/internal/store/sqlstore/sqltest"
 	"github.com/wharfhub/wharf/wire"
 )
 
@@ -603,31 +604,72 @@ func TestXetRepeatedContent(t *testing.T) {
 	})
 }
 
-// TestXetChainedSHA256: the xorbs of a file larger than a xorb carry the
-// chain header, so that Wharf takes the file's sha256 from the xorbs it
-// hashed as they arrived (the file ends in a xorb it shares with the next
-// file, whose sha256 is read back).
-func TestXetChainedSHA256(t *testing.T) {
-	servertest.Run(t, func(t *testing.T, h *servertest.Hub) {
-		ctx := t.Context()
-		c, _ := newXetClient(t, h.URL, h.Alice, "", false)
-		r := hub.Repo{ID: "alice/chain"}
-		_, err := c.CreateRepo(ctx, r, nil)
-		ok(t, err)
-		big, small := randomBytes(5, 70<<20), randomBytes(6, 3<<20)
-		_, err = c.CreateCommit(ctx, r, []hub.Operation{
-			&hub.AddOp{PathInRepo: "a/big.bin", Content: hub.FromBytes(big)},
-			&hub.AddOp{PathInRepo: "a/small.bin", Content: hub.FromBytes(small)},
-		}, &hub.CommitOptions{Message: "two files"})
-		ok(t, err)
-		chain, readBack := h.Srv.Xet().SHA256Sources()
-		if chain != 1 || readBack != 1 {
-			t.Fatalf("sha256 of the new files: %d from a chain, %d read back; want 1 and 1", chain, readBack)
+// TestXetStreamedAndChained: a new file of 64 MiB or more is sent while
+// it is hashed (xorb POSTs before the LFS batch), and the server takes the
+// sha256 of files spanning xorbs from the chain of xorbs hashed as they
+// arrived, even when the file ends in a xorb it shares with the next file
+// (not streamed here), whose sha256 is read back. A file whose first chunk
+// the cache knows is not streamed but deduplicated.
+func TestXetStreamedAndChained(t *testing.T) {
+	h := servertest.New(t, sqltest.SQLite)
+	ctx := t.Context()
+	c, tap := newXetClient(t, h.URL, h.Alice, "", false)
+	r := hub.Repo{ID: "alice/chain"}
+	_, err := c.CreateRepo(ctx, r, nil)
+	ok(t, err)
+	sources := func(wantChain, wantReadBack int64) {
+		t.Helper()
+		if chain, readBack := h.Srv.Xet().SHA256Sources(); chain != wantChain || readBack != wantReadBack {
+			t.Fatalf("sha256 of the new files: %d from a chain, %d read back; want %d and %d", chain, readBack, wantChain, wantReadBack)
 		}
-		for p, want := range map[string][]byte{"a/big.bin": big, "a/small.bin": small} {
+	}
+	// commit adds files (path, content, path, content...) in this order.
+	commit := func(files ...any) {
+		t.Helper()
+		var ops []hub.Operation
+		for i := 0; i < len(files); i += 2 {
+			ops = append(ops, &hub.AddOp{PathInRepo: files[i].(string), Content: hub.FromBytes(files[i+1].([]byte))})
+		}
+		_, err := c.CreateCommit(ctx, r, ops, &hub.CommitOptions{Message: "add"})
+		ok(t, err)
+		for i := 0; i < len(files); i += 2 {
+			p, want := files[i].(string), files[i+1].([]byte)
 			if got := download(t, c, r, "", p); !bytes.Equal(got, want) {
 				t.Fatalf("%s: %d bytes differ from the %d uploaded", p, len(got), len(want))
 			}
 		}
-	})
+	}
+
+	// Streamed: its xorbs go out before the batch.
+	big := randomBytes(5, 70<<20)
+	commit("a/big.bin", big)
+	tap.mu.Lock()
+	firstXorb, batch := -1, -1
+	for i, req := range tap.reqs {
+		if firstXorb < 0 && strings.Contains(req, "/api/cas/v1/xorbs/") {
+			firstXorb = i
+		}
+		if batch < 0 && strings.HasSuffix(req, "/info/lfs/objects/batch") {
+			batch = i
+		}
+	}
+	tap.mu.Unlock()
+	if firstXorb < 0 || batch < 0 || firstXorb > batch {
+		t.Fatalf("xorb POST at request %d, LFS batch at %d: want the xorbs first (streamed)", firstXorb, batch)
+	}
+	sources(1, 0)
+
+	// Not streamed: the large file ends in the xorb of the small one.
+	defer hub.SetXetStreamMin(1 << 40)()
+	commit("b/big.bin", randomBytes(7, 70<<20), "b/small.bin", randomBytes(8, 3<<20))
+	sources(2, 1)
+
+	// The first chunk is known to the cache: deduplicated, not streamed.
+	hub.SetXetStreamMin(64 << 20)
+	changed := append(append([]byte(nil), big[:69<<20]...), randomBytes(9, 1<<20)...)
+	_, before, _, _ := tap.stats()
+	commit("c/big.bin", changed)
+	if _, after, _, _ := tap.stats(); after-before > 4<<20 {
+		t.Fatalf("re-upload with the last MiB changed sent %d bytes of xorbs", after-before)
+	}
 }

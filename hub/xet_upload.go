@@ -42,6 +42,8 @@ type xetFile struct {
 	sent    atomic.Int64 // bytes uploaded in xorbs or deduplicated
 	deduped atomic.Int64 // bytes deduplicated
 
+	placed bool // terms made already (the file was streamed)
+
 	// chainNext is the chain header (xetChainHeader) of a xorb that starts
 	// with the file's next chunk: xetChainStart before its first chunk,
 	// the previous xorb's hash while the file's chunks so far fill xorbs
@@ -127,14 +129,22 @@ func (c *Client) uploadXet(ctx context.Context, adds []*AddOp, tok *casToken, o 
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	if o.Progress != nil {
-		for _, f := range files {
-			o.Progress(Progress{Path: f.a.PathInRepo, Total: f.scan.size})
-		}
-	}
 	info, err := tok.get(ctx)
 	if err != nil {
 		return err
+	}
+	for _, f := range files {
+		if st := f.a.streamed; st != nil && st.cas != info.CASURL {
+			f.a.streamed = nil // sent to another CAS: send again
+		}
+		if f.a.streamed != nil {
+			f.sent.Store(f.scan.size)
+		}
+	}
+	if o.Progress != nil {
+		for _, f := range files {
+			o.Progress(Progress{Path: f.a.PathInRepo, Sent: f.sent.Load(), Total: f.scan.size})
+		}
 	}
 	cache := c.xetCacheFor(info.CASURL)
 	s, err := c.runXetSession(ctx, tok, o, cache, files, true)
@@ -146,8 +156,10 @@ func (c *Client) uploadXet(ctx context.Context, adds []*AddOp, tok *casToken, o 
 		c.log.LogAttrs(ctx, slog.LevelDebug, "xet: shard refused, retrying without the local cache", slog.String("err", err.Error()))
 		cache.drop()
 		for _, f := range files {
-			f.sent.Store(0)
-			f.deduped.Store(0)
+			if f.a.streamed == nil {
+				f.sent.Store(0)
+				f.deduped.Store(0)
+			}
 		}
 		_, err = c.runXetSession(ctx, tok, o, cache, files, false)
 	}
@@ -156,7 +168,7 @@ func (c *Client) uploadXet(ctx context.Context, adds []*AddOp, tok *casToken, o 
 	}
 	for _, f := range files {
 		f.a.uploaded = true
-		f.a.xet = nil
+		f.a.xet, f.a.streamed = nil, nil
 	}
 	return nil
 }
@@ -172,6 +184,19 @@ func (c *Client) runXetSession(ctx context.Context, tok *casToken, o *CommitOpti
 	for _, f := range files {
 		f.terms = f.terms[:0]
 		f.chainNext = xetChainStart
+		f.placed = false
+		if st := f.a.streamed; st != nil {
+			// Sent while it was hashed: its xorbs and terms join the
+			// session's.
+			base := int32(len(s.refs))
+			s.refs = append(s.refs, st.refs...)
+			for _, t := range st.terms {
+				t.ref += base
+				f.terms = append(f.terms, t)
+			}
+			f.placed = true
+			continue
+		}
 		for _, ch := range f.scan.chunks {
 			s.wanted[ch.hash] = struct{}{}
 		}
@@ -245,7 +270,7 @@ func (s *xetSession) apply(sh *shard.Shard, keyed bool) {
 func (s *xetSession) globalDedup(ctx context.Context) {
 	var first []xet.Hash
 	for _, f := range s.files {
-		if f.scan.size < xetDedupMinFile || len(f.scan.chunks) == 0 {
+		if f.placed || f.scan.size < xetDedupMinFile || len(f.scan.chunks) == 0 {
 			continue
 		}
 		if _, ok := s.known[f.scan.chunks[0].hash]; !ok {
@@ -255,7 +280,7 @@ func (s *xetSession) globalDedup(ctx context.Context) {
 	s.query(ctx, first)
 	var more []xet.Hash
 	for _, f := range s.files {
-		if f.scan.size < xetDedupMinFile {
+		if f.placed || f.scan.size < xetDedupMinFile {
 			continue
 		}
 		var off, last int64
@@ -387,8 +412,66 @@ var xorbBuffers sync.Pool
 
 // place walks the files in order, makes their terms, and packs the chunks
 // the CAS lacks into xorbs, which xetXorbUploads goroutines POST as they
-// fill.
+// fill. Files placed already (streamed) are skipped.
 func (s *xetSession) place(ctx context.Context) error {
+	var remaining int64
+	for _, f := range s.files {
+		if !f.placed {
+			remaining += f.scan.size
+		}
+	}
+	return s.packing(ctx, remaining, func(ctx context.Context, p *packer) error {
+		for _, f := range s.files {
+			if f.placed {
+				continue
+			}
+			if err := s.placeFile(ctx, f, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// packer is the xorb being filled by a placement, and how to seal it.
+type packer struct {
+	s         *xetSession
+	ctx       context.Context
+	cur       *sessXorb
+	sealed    chan<- *sessXorb
+	remaining int64 // bytes still to place: the first xorb's buffer is sized to it
+}
+
+// seal closes the current xorb and hands it to the uploads.
+func (p *packer) seal() error {
+	cur := p.cur
+	if cur == nil || len(cur.chunks) == 0 {
+		return nil
+	}
+	leaves := make([]xet.Leaf, len(cur.chunks))
+	for i, ch := range cur.chunks {
+		leaves[i] = xet.Leaf{Hash: ch.hash, Size: uint64(ch.size)}
+	}
+	r := p.s.refs[cur.ref]
+	r.hash, r.chunks = xet.XorbHash(leaves), cur.chunks
+	cur.hash = r.hash
+	if cur.chainPrev != "" && cur.chainFile != nil {
+		cur.chainFile.chainNext = r.hash.String()
+	}
+	p.cur = nil
+	select {
+	case p.sealed <- cur:
+		return nil
+	case <-p.ctx.Done():
+		return p.ctx.Err()
+	}
+}
+
+// packing runs fill, which places chunks with a packer, while
+// xetXorbUploads goroutines POST the xorbs it seals; the last xorb is
+// sealed when fill returns. remaining is the number of bytes fill will
+// place, at most.
+func (s *xetSession) packing(ctx context.Context, remaining int64, fill func(context.Context, *packer) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
@@ -408,42 +491,11 @@ func (s *xetSession) place(ctx context.Context) error {
 			return nil
 		})
 	}
-	var remaining int64
-	for _, f := range s.files {
-		remaining += f.scan.size
+	p := &packer{s: s, ctx: gctx, sealed: sealed, remaining: remaining}
+	err := fill(gctx, p)
+	if err == nil {
+		err = p.seal()
 	}
-	var cur *sessXorb
-	seal := func() error {
-		if cur == nil || len(cur.chunks) == 0 {
-			return nil
-		}
-		leaves := make([]xet.Leaf, len(cur.chunks))
-		for i, ch := range cur.chunks {
-			leaves[i] = xet.Leaf{Hash: ch.hash, Size: uint64(ch.size)}
-		}
-		r := s.refs[cur.ref]
-		r.hash, r.chunks = xet.XorbHash(leaves), cur.chunks
-		cur.hash = r.hash
-		if cur.chainPrev != "" && cur.chainFile != nil {
-			cur.chainFile.chainNext = r.hash.String()
-		}
-		x := cur
-		cur = nil
-		select {
-		case sealed <- x:
-			return nil
-		case <-gctx.Done():
-			return gctx.Err()
-		}
-	}
-	err := func() error {
-		for _, f := range s.files {
-			if err := s.placeFile(gctx, f, &cur, seal, &remaining); err != nil {
-				return err
-			}
-		}
-		return seal()
-	}()
 	if err != nil {
 		cancel() // stop the uploads in flight too
 	}
@@ -460,12 +512,44 @@ func (s *xetSession) place(ctx context.Context) error {
 	return gerr
 }
 
+// addNew packs a chunk the CAS lacks, chunk i of f, into the current xorb
+// (a new one when it is full) and adds it to f's terms.
+func (s *xetSession) addNew(f *xetFile, p *packer, i int, h xet.Hash, data []byte) error {
+	if p.cur != nil && !p.cur.fits(len(data)) {
+		if err := p.seal(); err != nil {
+			return err
+		}
+	}
+	if p.cur == nil {
+		bp, _ := xorbBuffers.Get().(*[]byte)
+		if bp == nil {
+			b := make([]byte, 0, min(p.remaining+int64(xorb.HeaderSize)*(p.remaining/4096+1), xorb.MaxRawBytes+xorb.HeaderSize*xorb.MaxChunks))
+			bp = &b
+		}
+		ref := int32(len(s.refs))
+		s.refs = append(s.refs, &xorbRef{local: true})
+		p.cur = &sessXorb{ref: ref, buf: bp, scheme: xorb.SchemeAuto, contrib: map[*xetFile]int64{}}
+	}
+	x := p.cur
+	if len(x.chunks) == 0 {
+		x.chainFile, x.chainPrev = f, f.chainNext
+	} else if x.chainFile != f {
+		f.chainNext = "" // the file starts in the middle of a xorb
+	}
+	idx := x.add(h, data)
+	s.known[h] = chunkLoc{ref: x.ref, idx: idx}
+	s.addTerm(f, x.ref, idx, idx+1, i, i+1, int64(len(data)))
+	x.contrib[f] += int64(len(data))
+	p.remaining -= int64(len(data))
+	return nil
+}
+
 // placeFile makes the terms of f. Chunks already packed in this session
 // are referenced; runs of chunks the CAS holds (known from the cache or a
 // dedup answer) become terms when they are at least xetMinDedupRun chunks
 // long or the whole file, so that a file is not cut into many small terms
 // of other xorbs; other chunks go into the current xorb.
-func (s *xetSession) placeFile(ctx context.Context, f *xetFile, cur **sessXorb, seal func() error, remaining *int64) error {
+func (s *xetSession) placeFile(ctx context.Context, f *xetFile, p *packer) error {
 	var rd *chunkReader
 	defer func() {
 		if rd != nil {
@@ -489,15 +573,9 @@ func (s *xetSession) placeFile(ctx context.Context, f *xetFile, cur **sessXorb, 
 				bytes += int64(chunks[j].size)
 			}
 			if j-i >= xetMinDedupRun || (i == 0 && j == n) || s.refs[loc.ref].local {
-				f.chainNext = ""
-				s.addTerm(f, loc.ref, loc.idx, loc.idx+uint32(j-i), i, j, bytes)
-				if !s.refs[loc.ref].local {
-					s.external = true
-				}
-				f.deduped.Add(bytes)
-				s.progress(f, f.sent.Add(bytes))
+				s.addKnown(f, loc, i, j, bytes)
+				p.remaining -= bytes
 				off += bytes
-				*remaining -= bytes
 				i = j
 				continue
 			}
@@ -513,36 +591,25 @@ func (s *xetSession) placeFile(ctx context.Context, f *xetFile, cur **sessXorb, 
 		if err != nil {
 			return err
 		}
-		if *cur != nil && !(*cur).fits(len(data)) {
-			if err := seal(); err != nil {
-				return err
-			}
+		if err := s.addNew(f, p, i, ch.hash, data); err != nil {
+			return err
 		}
-		if *cur == nil {
-			bp, _ := xorbBuffers.Get().(*[]byte)
-			if bp == nil {
-				b := make([]byte, 0, min(*remaining+int64(xorb.HeaderSize)*(*remaining/4096+1), xorb.MaxRawBytes+xorb.HeaderSize*xorb.MaxChunks))
-				bp = &b
-			}
-			ref := int32(len(s.refs))
-			s.refs = append(s.refs, &xorbRef{local: true})
-			*cur = &sessXorb{ref: ref, buf: bp, scheme: xorb.SchemeAuto, contrib: map[*xetFile]int64{}}
-		}
-		x := *cur
-		if len(x.chunks) == 0 {
-			x.chainFile, x.chainPrev = f, f.chainNext
-		} else if x.chainFile != f {
-			f.chainNext = "" // the file starts in the middle of a xorb
-		}
-		idx := x.add(ch.hash, data)
-		s.known[ch.hash] = chunkLoc{ref: x.ref, idx: idx}
-		s.addTerm(f, x.ref, idx, idx+1, i, i+1, int64(ch.size))
-		x.contrib[f] += int64(ch.size)
 		off += int64(ch.size)
-		*remaining -= int64(ch.size)
 		i++
 	}
 	return nil
+}
+
+// addKnown adds chunks [i, j) of f, bytes long, which the CAS or this
+// session holds from loc on, to f's terms.
+func (s *xetSession) addKnown(f *xetFile, loc chunkLoc, i, j int, bytes int64) {
+	f.chainNext = ""
+	s.addTerm(f, loc.ref, loc.idx, loc.idx+uint32(j-i), i, j, bytes)
+	if !s.refs[loc.ref].local {
+		s.external = true
+	}
+	f.deduped.Add(bytes)
+	s.progress(f, f.sent.Add(bytes))
 }
 
 // addTerm appends chunks [start, end) of xorb ref, which hold chunks [lo,

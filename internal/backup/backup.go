@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,6 +17,8 @@ import (
 	"github.com/wharfhub/wharf/internal/store/blob"
 	"github.com/wharfhub/wharf/internal/store/blob/local"
 	"github.com/wharfhub/wharf/internal/store/sqlstore"
+	"github.com/wharfhub/wharf/internal/xetcas"
+	"github.com/wharfhub/wharf/xet"
 )
 
 // File names inside a backup directory.
@@ -37,10 +40,12 @@ type Manifest struct {
 	Bytes     int64     `json:"blobBytes"`
 }
 
-// Blob is one copied blob: its oid is the sha256 of its content.
+// Blob is one copied blob: its oid is the sha256 of its content, or for a
+// xorb (Xorb set: its Xet hash) the name xetcas.XorbKey gives it.
 type Blob struct {
 	OID  string `json:"oid"`
 	Size int64  `json:"size"`
+	Xorb string `json:"xorb,omitempty"`
 }
 
 // ErrNotSQLite is returned for PostgreSQL: back it up with pg_dump (see
@@ -131,8 +136,8 @@ func Backup(ctx context.Context, db *sqlstore.DB, blobs *blob.Store, secretPath,
 // referencedBlobs lists the blobs the database references: LFS content
 // stored as blobs, and xorbs.
 func referencedBlobs(ctx context.Context, db *sqlstore.DB) ([]Blob, error) {
-	rows, err := db.QueryContext(ctx, `SELECT oid, size FROM lfs_objects WHERE size >= 0 AND xet_hash IS NULL
-		UNION SELECT blob_oid, size FROM xet_xorbs ORDER BY 1`)
+	rows, err := db.QueryContext(ctx, `SELECT oid, size, '' FROM lfs_objects WHERE size >= 0 AND xet_hash IS NULL
+		UNION SELECT blob_oid, size, hash FROM xet_xorbs ORDER BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("backup: list blobs: %w", err)
 	}
@@ -140,7 +145,7 @@ func referencedBlobs(ctx context.Context, db *sqlstore.DB) ([]Blob, error) {
 	var out []Blob
 	for rows.Next() {
 		var b Blob
-		if err := rows.Scan(&b.OID, &b.Size); err != nil {
+		if err := rows.Scan(&b.OID, &b.Size, &b.Xorb); err != nil {
 			return nil, err
 		}
 		out = append(out, b)
@@ -148,14 +153,31 @@ func referencedBlobs(ctx context.Context, db *sqlstore.DB) ([]Blob, error) {
 	return out, rows.Err()
 }
 
-// copyBlob copies one blob; Put verifies its size and sha256 on the way.
+// copyBlob copies one blob, verified on the way: its size and sha256
+// (Put), or for a xorb its chunks, Xet hash and name.
 func copyBlob(ctx context.Context, from, to *blob.Store, b Blob) error {
 	obj, err := from.Open(ctx, b.OID)
 	if err != nil {
 		return err
 	}
 	defer obj.Close()
-	return to.Put(ctx, b.OID, b.Size, obj)
+	if b.Xorb == "" {
+		return to.Put(ctx, b.OID, b.Size, obj)
+	}
+	h, err := xet.ParseHash(b.Xorb)
+	if err != nil {
+		return fmt.Errorf("blob %s: xorb %q: %w", b.OID, b.Xorb, err)
+	}
+	_, n, err := to.PutNamed(ctx, func(w io.Writer) (string, error) {
+		if err := xetcas.CopyStoredXorb(h, b.OID, bufio.NewReaderSize(obj, 1<<20), w); err != nil {
+			return "", err
+		}
+		return b.OID, nil
+	})
+	if err == nil && n != b.Size {
+		err = fmt.Errorf("xorb blob %s: %d bytes copied, want %d", b.OID, n, b.Size)
+	}
+	return err
 }
 
 func hashFile(path string) (string, int64, error) {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/wharfhub/wharf/hub"
 	"github.com/wharfhub/wharf/internal/auth"
 	"github.com/wharfhub/wharf/internal/backup"
 	"github.com/wharfhub/wharf/internal/fsck"
@@ -50,6 +51,16 @@ func TestBackupDuringUploadsRestoreServe(t *testing.T) {
 		p := fmt.Sprintf("w%d.bin", i)
 		h.Commit(t, h.Alice, "alice/m", "main", servertest.LFSFile(p, h.UploadLFS(t, h.Alice, "alice/m", c), int64(len(c))), servertest.File(p+".txt", []byte(p)))
 		before[p] = c
+	}
+	// A file uploaded through Xet: its xorb is a blob named by its Xet
+	// hash and layout (xetcas.XorbKey), copied and checked as a xorb.
+	xc, err := hub.New(&hub.Options{Endpoint: h.URL, Token: h.Alice, XetCacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before["xet.bin"] = content(3<<20, 77)
+	if _, err := xc.UploadFile(ctx, hub.Repo{ID: "alice/m"}, "xet.bin", hub.FromBytes(before["xet.bin"]), nil); err != nil {
+		t.Fatal(err)
 	}
 	stop, started := make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
@@ -110,7 +121,7 @@ func TestBackupDuringUploadsRestoreServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rep.OK() || rep.Contents < 5 {
+	if !rep.OK() || rep.Contents < 5 || rep.Xorbs < 1 {
 		t.Fatalf("fsck of the restored hub: %+v", rep)
 	}
 	ts := httptest.NewServer(server.New(server.Config{Engine: engine, Auth: auth.New(db), Blobs: blobs, TempDir: t.TempDir()}))

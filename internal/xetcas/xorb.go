@@ -2,8 +2,10 @@ package xetcas
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -105,36 +107,17 @@ func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader) (bool
 		}
 		return false, err
 	}
+	// Stored under a name derived from its Xet hash and chunk layout
+	// (XorbKey), which CopyXorb verifies as it streams: no other hash of
+	// the bytes is needed.
 	var infos []xorb.ChunkInfo
 	var rawSize uint64
-	oid, size, err := s.blobs.PutHashed(ctx, func(w io.Writer) error {
-		rd := xorb.NewReader(body)
-		leaves := make([]xet.Leaf, 0, 1024)
-		for {
-			info, _, frame, err := rd.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				if errors.Is(err, xorb.ErrInvalid) {
-					return errorf(ErrInvalid, "xorb %s: %v", h, err)
-				}
-				return err
-			}
-			if _, err := w.Write(frame); err != nil {
-				return err
-			}
-			infos = append(infos, info)
-			leaves = append(leaves, xet.Leaf{Hash: info.Hash, Size: uint64(info.RawLen)})
-			rawSize += uint64(info.RawLen)
+	oid, size, err := s.blobs.PutNamed(ctx, func(w io.Writer) (string, error) {
+		var err error
+		if infos, rawSize, err = CopyXorb(h, body, w); err != nil {
+			return "", err
 		}
-		if len(infos) == 0 {
-			return errorf(ErrInvalid, "xorb %s has no chunks", h)
-		}
-		if got := xet.XorbHash(leaves); got != h {
-			return errorf(ErrInvalid, "xorb hash mismatch: the body's chunks hash to %s, not %s", got, h)
-		}
-		return nil
+		return XorbKey(h, infos), nil
 	})
 	if err != nil {
 		return false, err
@@ -147,6 +130,70 @@ func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader) (bool
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// XorbKey is the blob name of a xorb: a sha256 of its Xet hash and the
+// layout of its chunks (hashes, decoded and stored lengths). Two
+// serializations of a xorb (say, compressed differently by two clients)
+// get different names unless their chunks lie at the same offsets, so a
+// blob never changes under the offsets recorded for it.
+func XorbKey(h xet.Hash, infos []xorb.ChunkInfo) string {
+	d := sha256.New()
+	d.Write([]byte("wharf xorb blob v1\x00"))
+	d.Write(h[:])
+	d.Write(packChunks(infos))
+	return hex.EncodeToString(d.Sum(nil))
+}
+
+// CopyStoredXorb copies the stored blob oid of xorb h from r to w, checking
+// the xorb (see CopyXorb) and that oid is its name: XorbKey, or the sha256
+// of the bytes (the name of xorbs stored by earlier versions).
+func CopyStoredXorb(h xet.Hash, oid string, r io.Reader, w io.Writer) error {
+	d := sha256.New()
+	infos, _, err := CopyXorb(h, io.TeeReader(r, d), w)
+	if err != nil {
+		return err
+	}
+	if oid != XorbKey(h, infos) && oid != hex.EncodeToString(d.Sum(nil)) {
+		return errorf(ErrInvalid, "xorb %s: blob %s holds another serialization of it", h, oid)
+	}
+	return nil
+}
+
+// CopyXorb copies the serialized xorb r to w, checking it as it goes:
+// every chunk decoded and hashed, and the chunks' merkle root equal to h.
+// It returns the chunks and their decoded size. Errors about the content
+// wrap ErrInvalid; w has then received part of it.
+func CopyXorb(h xet.Hash, r io.Reader, w io.Writer) ([]xorb.ChunkInfo, uint64, error) {
+	var infos []xorb.ChunkInfo
+	var rawSize uint64
+	rd := xorb.NewReader(r)
+	leaves := make([]xet.Leaf, 0, 1024)
+	for {
+		info, _, frame, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, xorb.ErrInvalid) {
+				return nil, 0, errorf(ErrInvalid, "xorb %s: %v", h, err)
+			}
+			return nil, 0, err
+		}
+		if _, err := w.Write(frame); err != nil {
+			return nil, 0, err
+		}
+		infos = append(infos, info)
+		leaves = append(leaves, xet.Leaf{Hash: info.Hash, Size: uint64(info.RawLen)})
+		rawSize += uint64(info.RawLen)
+	}
+	if len(infos) == 0 {
+		return nil, 0, errorf(ErrInvalid, "xorb %s has no chunks", h)
+	}
+	if got := xet.XorbHash(leaves); got != h {
+		return nil, 0, errorf(ErrInvalid, "xorb hash mismatch: the body's chunks hash to %s, not %s", got, h)
+	}
+	return infos, rawSize, nil
 }
 
 // openXorb opens the blob of a stored xorb.

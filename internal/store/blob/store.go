@@ -207,14 +207,15 @@ func (s *Store) PutFile(ctx context.Context, oid string, size int64, path string
 	return nil
 }
 
-// PutHashed stores content whose oid is not known in advance (a Xet xorb is
-// named by its own hash, not by sha256): fill writes the content to w, which
-// hashes it, and once fill returns nil the content is published under the
-// sha256 it had, once durable. It returns that oid and the size. If fill
-// fails, or ctx ends, nothing is published and no staged data remains. The
-// content is never re-read: the oid is computed from the very bytes staged,
-// so it is verified by construction.
-func (s *Store) PutHashed(ctx context.Context, fill func(w io.Writer) error) (oid string, size int64, err error) {
+// PutNamed stores content whose writer names it: fill writes the content
+// to w, checks it and returns the oid it deserves (a Xet xorb is named by
+// its own hash and chunk layout, which the CAS verifies chunk by chunk as
+// the xorb streams in), and once fill returns, the content is published
+// under that oid, once durable. It returns the oid and the size. If fill
+// fails, or ctx ends, nothing is published and no staged data remains.
+// Unlike Put, the store does not hash the content: fill's check is what
+// binds it to the oid.
+func (s *Store) PutNamed(ctx context.Context, fill func(w io.Writer) (string, error)) (oid string, size int64, err error) {
 	if err := ctx.Err(); err != nil {
 		return "", 0, fmt.Errorf("put: %w", err)
 	}
@@ -223,13 +224,16 @@ func (s *Store) PutHashed(ctx context.Context, fill func(w io.Writer) error) (oi
 		return "", 0, fmt.Errorf("put: %w", err)
 	}
 	defer st.Abort()
-	hw := newHashingWriter(st)
-	if err := fill(hw); err != nil {
+	bw := newBufferedWriter(st)
+	oid, err = fill(bw)
+	if ferr := bw.close(); err == nil && ferr != nil {
+		err = fmt.Errorf("put: %w", ferr)
+	}
+	if err != nil {
 		return "", 0, err
 	}
-	oid = hw.oid()
-	if hw.err != nil {
-		return "", 0, fmt.Errorf("put: %w", hw.err)
+	if err := CheckOID(oid); err != nil {
+		return "", 0, fmt.Errorf("put: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return "", 0, fmt.Errorf("put %s: %w", oid, err)
@@ -237,7 +241,7 @@ func (s *Store) PutHashed(ctx context.Context, fill func(w io.Writer) error) (oi
 	if err := st.Commit(ctx, oid); err != nil {
 		return "", 0, fmt.Errorf("put %s: %w", oid, err)
 	}
-	return oid, hw.n, nil
+	return oid, bw.n, nil
 }
 
 // Direct returns the backend's direct-transfer ability, or nil.

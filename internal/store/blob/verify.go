@@ -200,26 +200,24 @@ func readBuf(r io.Reader, b []byte) (int, error) {
 	return n, nil
 }
 
-// hashingWriter hashes and counts what it writes through a pooled buffer to
-// dst; flush before reading oid.
-type hashingWriter struct {
+// bufferedWriter counts what it writes through a pooled buffer to dst;
+// close it to flush.
+type bufferedWriter struct {
 	dst  io.Writer
-	h    hash.Hash
 	buf  *[]byte
 	fill int
 	n    int64
 	err  error
 }
 
-func newHashingWriter(dst io.Writer) *hashingWriter {
-	return &hashingWriter{dst: dst, h: sha256.New(), buf: bufPool.Get().(*[]byte)}
+func newBufferedWriter(dst io.Writer) *bufferedWriter {
+	return &bufferedWriter{dst: dst, buf: bufPool.Get().(*[]byte)}
 }
 
-func (w *hashingWriter) Write(p []byte) (int, error) {
+func (w *bufferedWriter) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	w.h.Write(p)
 	w.n += int64(len(p))
 	total := len(p)
 	for len(p) > 0 {
@@ -235,7 +233,7 @@ func (w *hashingWriter) Write(p []byte) (int, error) {
 	return total, nil
 }
 
-func (w *hashingWriter) flush() error {
+func (w *bufferedWriter) flush() error {
 	if w.err == nil && w.fill > 0 {
 		_, w.err = w.dst.Write((*w.buf)[:w.fill])
 		w.fill = 0
@@ -243,14 +241,10 @@ func (w *hashingWriter) flush() error {
 	return w.err
 }
 
-// oid flushes what is buffered and returns the hex sha256 of all bytes
-// written, or "" if writing failed. The buffer goes back to the pool.
-func (w *hashingWriter) oid() string {
+// close flushes what is buffered and gives the buffer back to the pool.
+func (w *bufferedWriter) close() error {
 	err := w.flush()
 	bufPool.Put(w.buf)
 	w.buf = nil
-	if err != nil {
-		return ""
-	}
-	return hex.EncodeToString(w.h.Sum(nil))
+	return err
 }

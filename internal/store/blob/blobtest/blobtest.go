@@ -51,7 +51,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) blob.Backend) {
 		{"ConcurrentPutsDistinctOIDs", testConcurrentDistinct},
 		{"PutExistingVerifiesContent", testPutExisting},
 		{"PutFrom", testPutFrom},
-		{"PutHashed", testPutHashed},
+		{"PutNamed", testPutNamed},
 		{"SeekAndRead", testSeek},
 		{"ServeContentRange", testServeContentRange},
 		{"Missing", testMissing},
@@ -477,35 +477,43 @@ func testPutFrom(t *testing.T, s *blob.Store) {
 	wantContent(t, s, oid, b)
 }
 
-// testPutHashed: content whose oid is computed while it is written (Xet
-// xorbs) is published under its sha256, once; a failed fill leaves nothing.
-func testPutHashed(t *testing.T, s *blob.Store) {
+// testPutNamed: content published under a name its writer vouches for
+// (Xet xorbs, named by their Xet hash) is stored once, byte for byte; a
+// failed fill leaves nothing; an invalid name is refused.
+func testPutNamed(t *testing.T, s *blob.Store) {
 	ctx := t.Context()
 	b := Data(12, 2<<20+5)
-	_, _, err := s.PutHashed(ctx, func(w io.Writer) error {
+	name := OID(append([]byte("a name that is not the sha256 "), b...))
+	_, _, err := s.PutNamed(ctx, func(w io.Writer) (string, error) {
 		w.Write(b[:1<<20])
-		return errCut
+		return "", errCut
 	})
 	wantErr(t, err, errCut)
+	if _, _, err := s.PutNamed(ctx, func(w io.Writer) (string, error) {
+		w.Write(b)
+		return "../escape", nil
+	}); !errors.Is(err, blob.ErrInvalidOID) {
+		t.Fatalf("PutNamed with an invalid oid: %v", err)
+	}
 	if n := count(t, s); n != 0 {
-		t.Fatalf("%d objects after a failed PutHashed", n)
+		t.Fatalf("%d objects after failed PutNamed calls", n)
 	}
 	for i := 0; i < 2; i++ {
-		oid, size, err := s.PutHashed(ctx, func(w io.Writer) error {
+		oid, size, err := s.PutNamed(ctx, func(w io.Writer) (string, error) {
 			for off := 0; off < len(b); off += 70_000 {
 				if _, err := w.Write(b[off:min(off+70_000, len(b))]); err != nil {
-					return err
+					return "", err
 				}
 			}
-			return nil
+			return name, nil
 		})
-		if err != nil || oid != OID(b) || size != int64(len(b)) {
-			t.Fatalf("PutHashed: %s %d %v, want %s %d", oid, size, err, OID(b), len(b))
+		if err != nil || oid != name || size != int64(len(b)) {
+			t.Fatalf("PutNamed: %s %d %v, want %s %d", oid, size, err, name, len(b))
 		}
 	}
-	wantContent(t, s, OID(b), b)
+	wantContent(t, s, name, b)
 	if n := count(t, s); n != 1 {
-		t.Fatalf("%d objects after two PutHashed of the same content", n)
+		t.Fatalf("%d objects after two PutNamed of the same content", n)
 	}
 }
 

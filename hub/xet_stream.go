@@ -1,0 +1,277 @@
+package hub
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/wharfhub/wharf/xet"
+	"github.com/wharfhub/wharf/xet/chunk"
+	"github.com/wharfhub/wharf/xet/shard"
+)
+
+// Streamed uploads. The LFS batch that says whether the Hub takes a file
+// through Xet names the file by its sha256, which is known only once the
+// whole file has been read: a large file would be read and hashed, then
+// read again to be sent. A file of xetStreamMin bytes or more whose first
+// chunk neither the local cache nor the CAS knows (new content, so global
+// dedup has nothing to offer) is instead cut into chunks, packed into
+// xorbs and sent while it is hashed, with a CAS token from the repo's
+// xet-write-token endpoint; the batch then comes with the sha256, and
+// the shard names the xorbs sent. Chunks repeated within the file are
+// sent once. If the batch picks another transfer, or finds the file
+// stored already, the xorbs sent were for nothing (the server's garbage
+// collection takes them back); any failure to get a token or to look up
+// the first chunk falls back to reading the file twice.
+
+// xetStreamMin is the size from which files are streamed.
+var xetStreamMin int64 = 64 << 20
+
+// xetStreamed is what streaming a file left for its shard: the xorbs sent
+// (all of this upload) and the file's terms over them.
+type xetStreamed struct {
+	cas   string // CAS URL the xorbs went to
+	refs  []*xorbRef
+	terms []xetTerm
+}
+
+// writeTokenURL is the xet-write-token endpoint of the commit o makes.
+func (c *Client) writeTokenURL(r Repo, o *CommitOptions) string {
+	u := c.endpoint + r.apiPath() + "/xet-write-token/" + rev(o.Revision)
+	if o.CreatePR {
+		u += "?create_pr=1"
+	}
+	return u
+}
+
+// streamXet streams a's content to the CAS (see above) and fills
+// a.sha256, a.xet and a.streamed. It returns false, with a untouched, when
+// the file should rather be hashed first.
+func (c *Client) streamXet(ctx context.Context, r Repo, a *AddOp, o *CommitOptions) (bool, error) {
+	// One file at a time: a stream keeps xorbs in memory, and uses all
+	// cores already.
+	c.xet.streamMu.Lock()
+	defer c.xet.streamMu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	tok := &casToken{c: c, refresh: c.writeTokenURL(r, o)}
+	info, err := tok.get(ctx)
+	if err != nil {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "xet: no write token to stream with", slog.String("err", err.Error()))
+		return false, nil
+	}
+	first, err := firstChunk(a.Content)
+	if err != nil {
+		return false, err
+	}
+	cache := c.xetCacheFor(info.CASURL)
+	if cache != nil && cacheKnows(cache, first) {
+		return false, nil
+	}
+	resp, err := tok.doOnce(ctx, http.MethodGet, "/v1/chunks/default/"+first.String())
+	if err != nil {
+		return false, nil
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, shard.MaxUploadSize))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		return false, nil // known, or no answer we understand
+	}
+
+	f := &xetFile{a: a, scan: &xetScan{size: a.size}, chainNext: xetChainStart}
+	s := &xetSession{c: c, tok: tok, o: o, cache: cache, files: []*xetFile{f},
+		known: map[xet.Hash]chunkLoc{}, refByHash: map[xet.Hash]int32{}}
+	if o.Progress != nil {
+		o.Progress(Progress{Path: a.PathInRepo, Total: a.size})
+	}
+	var sum string
+	err = s.packing(ctx, a.size, func(ctx context.Context, p *packer) error {
+		var err error
+		sum, err = c.streamFile(ctx, s, f, p)
+		return err
+	})
+	if err != nil {
+		return true, err
+	}
+	a.sha256, a.xet = sum, f.scan
+	a.streamed = &xetStreamed{cas: info.CASURL, refs: s.refs, terms: f.terms}
+	return true, nil
+}
+
+// firstChunk returns the hash of the first chunk of content.
+func firstChunk(content Content) (xet.Hash, error) {
+	ra, done, err := content.ReaderAt()
+	if err != nil {
+		return xet.Hash{}, err
+	}
+	defer done()
+	buf := make([]byte, min(content.Size(), chunk.MaxSize))
+	n, err := ra.ReadAt(buf, 0)
+	if n < len(buf) {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return xet.Hash{}, err
+	}
+	k := chunk.Next(buf, int64(len(buf)) == content.Size())
+	return xet.ChunkHash(buf[:k]), nil
+}
+
+// cacheKnows reports whether a cached shard of the CAS names chunk h.
+func cacheKnows(cache *xetCache, h xet.Hash) bool {
+	found := false
+	cache.each(time.Now(), func(sh *shard.Shard, keyed bool) {
+		if found {
+			return
+		}
+		want := h
+		if keyed {
+			if sh.Footer == nil || sh.Footer.HMACKey.IsZero() {
+				return
+			}
+			want = xet.KeyedChunkHash(sh.Footer.HMACKey, h)
+		}
+		for _, x := range sh.Xorbs {
+			for _, ch := range x.Chunks {
+				if ch.Hash == want {
+					found = true
+					return
+				}
+			}
+		}
+	})
+	return found
+}
+
+// streamFile reads f once: each segment is cut into chunks, hashed on all
+// cores and placed (packed into p's xorbs, or referenced if seen earlier in
+// the file) while the next one is read, and the sha256 runs on its own
+// goroutine. It returns the hex sha256.
+func (c *Client) streamFile(ctx context.Context, s *xetSession, f *xetFile, p *packer) (string, error) {
+	content := f.a.Content
+	ra, done, err := content.ReaderAt()
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	size := content.Size()
+	sr := ctxReader{ctx, io.NewSectionReader(ra, 0, size+1)}
+	sum := sha256.New()
+	type shaJob struct {
+		data []byte
+		wg   *sync.WaitGroup
+	}
+	shaJobs := make(chan shaJob, scanBufs)
+	shaDone := make(chan struct{})
+	go func() {
+		defer close(shaDone)
+		for j := range shaJobs {
+			sum.Write(j.data)
+			j.wg.Done()
+		}
+	}()
+	var bufs [scanBufs]*[]byte
+	var shaWG, hashWG [scanBufs]sync.WaitGroup
+	for i := range bufs {
+		bufs[i] = scanBuffers.Get().(*[]byte)
+	}
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		for i := range bufs {
+			shaWG[i].Wait()
+			hashWG[i].Wait()
+		}
+		close(shaJobs)
+		<-shaDone
+		for _, b := range bufs {
+			scanBuffers.Put(b)
+		}
+	}
+	defer stop()
+
+	// A segment cut and being hashed, placed once the next one is cut.
+	type segment struct {
+		buf    int
+		data   []byte
+		chunks []xetChunk
+		starts []int
+	}
+	var pending *segment
+	idx := 0 // index in the file of the next chunk to place
+	place := func(sg *segment) error {
+		hashWG[sg.buf].Wait()
+		f.scan.chunks = append(f.scan.chunks, sg.chunks...)
+		for k, ch := range sg.chunks {
+			data := sg.data[sg.starts[k] : sg.starts[k]+int(ch.size)]
+			if loc, ok := s.known[ch.hash]; ok {
+				s.addKnown(f, loc, idx, idx+1, int64(ch.size))
+				p.remaining -= int64(ch.size)
+			} else if err := s.addNew(f, p, idx, ch.hash, data); err != nil {
+				return err
+			}
+			idx++
+		}
+		return ctx.Err()
+	}
+	var total int64
+	cur, carry := 0, 0
+	for {
+		b := *bufs[cur]
+		n, err := io.ReadFull(sr, b[carry:carry+scanSegment])
+		total += int64(n)
+		eof := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !eof {
+			return "", scanCheck(ctx, content, total, err)
+		}
+		if total > size {
+			return "", scanCheck(ctx, content, total, nil)
+		}
+		data := b[:carry+n]
+		shaWG[cur].Add(1)
+		shaJobs <- shaJob{b[carry : carry+n], &shaWG[cur]}
+		sg := &segment{buf: cur, data: data}
+		off := 0
+		for off < len(data) {
+			k := chunk.Next(data[off:], eof)
+			if k == 0 {
+				break
+			}
+			sg.chunks = append(sg.chunks, xetChunk{size: uint32(k)})
+			sg.starts = append(sg.starts, off)
+			off += k
+		}
+		c.hashChunks(data, sg.chunks, sg.starts, &hashWG[cur])
+		if pending != nil {
+			if err := place(pending); err != nil {
+				return "", err
+			}
+		}
+		pending = sg
+		if eof {
+			break
+		}
+		next := (cur + 1) % scanBufs
+		shaWG[next].Wait()
+		hashWG[next].Wait()
+		carry = copy(*bufs[next], data[off:])
+		cur = next
+	}
+	if err := scanCheck(ctx, content, total, nil); err != nil {
+		return "", err
+	}
+	if err := place(pending); err != nil {
+		return "", err
+	}
+	stop()
+	return hex.EncodeToString(sum.Sum(nil)), nil
+}
