@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -269,6 +270,8 @@ func TestLFSBatchErrors(t *testing.T) {
 				switch p := r.URL.Path; {
 				case strings.Contains(p, "/preupload/"):
 					io.WriteString(w, `{"files": [{"path": "w.bin", "uploadMode": "lfs", "shouldIgnore": false}]}`)
+				case strings.Contains(p, "/xet-write-token/"):
+					http.NotFound(w, r) // a Hub without Xet
 				case strings.HasSuffix(p, "/objects/batch"):
 					io.WriteString(w, `{"transfer":"basic","objects":[`+strings.ReplaceAll(obj, "URL", f.URL)+`]}`)
 				case p == "/noetag":
@@ -340,11 +343,11 @@ func TestMultipartPartConnectionCut(t *testing.T) {
 
 // grower appends to a file when the server sees a request matching match,
 // before handling it.
-func grower(path, match string) func(http.Handler) http.Handler {
+func grower(path string, matches ...string) func(http.Handler) http.Handler {
 	var once sync.Once
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.Contains(r.URL.Path, match) {
+			if slices.ContainsFunc(matches, func(m string) bool { return strings.Contains(r.URL.Path, m) }) {
 				once.Do(func() {
 					f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 					if err != nil {
@@ -360,14 +363,15 @@ func grower(path, match string) func(http.Handler) http.Handler {
 }
 
 // TestFileChangesSizeAfterHashing grows a file after it was hashed (when
-// the LFS batch call arrives): the upload fails clearly and no commit is
+// the CAS token or the LFS batch call is asked for, whichever comes
+// first): the upload fails clearly and no commit is
 // sent, for an LFS file and for a regular file uploaded next to one.
 func TestFileChangesSizeAfterHashing(t *testing.T) {
 	for _, name := range []string{"w.bin", "a.txt"} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeTree(t, dir, map[string]string{"w.bin": string(randomBytes(22, 200<<10)), "a.txt": "hello"})
-			h := newLocalHub(t, grower(filepath.Join(dir, name), "/info/lfs/objects/batch"))
+			h := newLocalHub(t, grower(filepath.Join(dir, name), "/xet-write-token/", "/info/lfs/objects/batch"))
 			ctx := t.Context()
 			c, rec := newClient(t, h.URL, h.Alice)
 			r := hub.Repo{ID: "alice/grow"}

@@ -70,6 +70,23 @@ func (c *Client) uploadLFS(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 		markUploaded(adds)
 		return nil
 	}
+	if c.xetEnabled() && !c.xet.refused.Load() {
+		// As huggingface_hub 1.x/2.x with hf_xet: a Hub that hands out
+		// CAS write tokens takes LFS content through Xet, without LFS
+		// batch requests (files it holds already cost little: their
+		// chunks are found by dedup, and registering them again is
+		// harmless).
+		tok := &casToken{c: c, refresh: c.writeTokenURL(r, o)}
+		if _, err := tok.get(ctx); err == nil {
+			if err := c.uploadXet(ctx, todo, tok, o); err != nil {
+				return err
+			}
+			markUploaded(adds)
+			return nil
+		} else if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
 	transfers := semaphore(make(chan struct{}, c.opts.Workers))
 	offer := []string{"basic", "multipart"}
 	if c.xetEnabled() {

@@ -351,6 +351,9 @@ func TestXetManySmallFiles(t *testing.T) {
 // stripXet rewrites LFS batch requests so that they do not offer "xet", as
 // a Hub without Xet would ignore it.
 func stripXet(req *http.Request) *http.Response {
+	if strings.Contains(req.URL.Path, "/xet-write-token/") {
+		return &http.Response{StatusCode: http.StatusNotFound, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"error":"not found"}`)), Request: req}
+	}
 	if !strings.HasSuffix(req.URL.Path, "/info/lfs/objects/batch") || req.Body == nil {
 		return nil
 	}
@@ -640,22 +643,23 @@ func TestXetStreamedAndChained(t *testing.T) {
 		}
 	}
 
-	// Streamed: its xorbs go out before the batch.
+	// Streamed: its xorbs go out while it is hashed, before the upload
+	// asks for its own CAS token (the second one).
 	big := randomBytes(5, 70<<20)
 	commit("a/big.bin", big)
 	tap.mu.Lock()
-	firstXorb, batch := -1, -1
+	firstXorb, tokens := -1, []int{}
 	for i, req := range tap.reqs {
 		if firstXorb < 0 && strings.Contains(req, "/api/cas/v1/xorbs/") {
 			firstXorb = i
 		}
-		if batch < 0 && strings.HasSuffix(req, "/info/lfs/objects/batch") {
-			batch = i
+		if strings.Contains(req, "/xet-write-token/") {
+			tokens = append(tokens, i)
 		}
 	}
 	tap.mu.Unlock()
-	if firstXorb < 0 || batch < 0 || firstXorb > batch {
-		t.Fatalf("xorb POST at request %d, LFS batch at %d: want the xorbs first (streamed)", firstXorb, batch)
+	if firstXorb < 0 || len(tokens) != 2 || firstXorb > tokens[1] {
+		t.Fatalf("xorb POST at request %d, CAS tokens at %v: want the xorbs between the two tokens (streamed)", firstXorb, tokens)
 	}
 	sources(1, 0)
 
