@@ -3,6 +3,7 @@ package server
 import (
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +34,16 @@ func serveContent(w http.ResponseWriter, r *http.Request, content io.ReadSeeker)
 			}
 		}
 	}
-	http.ServeContent(w, r, "", time.Time{}, content)
+	http.ServeContent(w, r, "", time.Time{}, osFile(content))
+}
+
+// osFile returns the *os.File under a local blob, which the server sends
+// with sendfile(2) (the response writer's ReadFrom), or content itself.
+func osFile(content io.ReadSeeker) io.ReadSeeker {
+	if f, ok := content.(interface{ OSFile() *os.File }); ok {
+		return f.OSFile()
+	}
+	return content
 }
 
 // allEmptySuffixes reports whether every range spec is "-0".

@@ -450,7 +450,7 @@ func (s *Server) casFetch(w http.ResponseWriter, r *http.Request, hash, span str
 	}
 	defer obj.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
-	http.ServeContent(w, r, "", time.Time{}, obj)
+	http.ServeContent(w, r, "", time.Time{}, osFile(obj))
 }
 
 // rangesWithin checks that every range of a Range header lies within r.

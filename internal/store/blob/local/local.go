@@ -97,6 +97,10 @@ type object struct {
 	size int64
 }
 
+// OSFile returns the open file, so that servers can send it with
+// sendfile(2). Closing it closes the object.
+func (o *object) OSFile() *os.File { return o.File }
+
 // Size returns the size of the object in bytes.
 func (o *object) Size() int64 { return o.size }
 
