@@ -136,12 +136,22 @@ func TestXetChainedSHA256(t *testing.T) {
 	servertest.Run(t, func(t *testing.T, h *servertest.Hub) {
 		h.CreateRepo(t, h.Alice, "alice/chain", false)
 		tok := getXetToken(t, h, h.Alice, "alice/chain", "write", "main")
-		sendChained := func(u *xetUpload, prevs []string) {
+		// sendChained sends the xorbs of u in order (or in the order of
+		// the indexes given), each with its hint in prevs.
+		sendChained := func(u *xetUpload, prevs []string, order ...int) {
 			t.Helper()
-			for i, x := range u.xorbs {
+			if order == nil {
+				for i := range u.xorbs {
+					order = append(order, i)
+				}
+			}
+			for _, i := range order {
+				x := u.xorbs[i]
 				req, _ := http.NewRequest(http.MethodPost, tok.CasURL+"/v1/xorbs/default/"+x.String(), bytes.NewReader(u.bodies[i]))
 				req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-				req.Header.Set(xetcas.ChainHeader, prevs[i])
+				if prevs[i] != "" {
+					req.Header.Set(xetcas.ChainHeader, prevs[i])
+				}
 				resp, err := h.Client.Do(req)
 				if err != nil {
 					t.Fatal(err)
@@ -186,13 +196,16 @@ func TestXetChainedSHA256(t *testing.T) {
 			t.Fatalf("download: %d bytes differ from the %d uploaded", len(got), len(u.data))
 		}
 
-		// Hints in the wrong order: the shard reads the file back.
+		// Hints in the wrong order (the second xorb, sent first, starts
+		// the chain): the shard reads the file back.
 		v := buildXet(t, randomBytes(42, 3<<20), 16, xorb.SchemeNone)
 		wrong := []string{v.xorbs[1].String(), xetcas.ChainStart}
-		for range v.xorbs[2:] {
+		order := []int{1, 0}
+		for i := range v.xorbs[2:] {
 			wrong = append(wrong, "not-a-hash")
+			order = append(order, i+2)
 		}
-		sendChained(v, wrong)
+		sendChained(v, wrong, order...)
 		if resp := postShard(v.shard); resp.StatusCode != http.StatusOK {
 			t.Fatalf("shard: %d %s", resp.StatusCode, servertest.Body(resp))
 		}
@@ -200,5 +213,26 @@ func TestXetChainedSHA256(t *testing.T) {
 			t.Fatalf("sha256 from chain %d, read back %d; want 2 and 1", chain, readBack)
 		}
 		h.Commit(t, h.Alice, "alice/chain", "main", servertest.LFSFile("b.bin", v.sha256, int64(len(v.data))))
+
+		// Xorbs stored already (sent without hints, then again with
+		// them) are read back and hashed in the background.
+		w := buildXet(t, randomBytes(43, 3<<20), 16, xorb.SchemeNone)
+		noHints := make([]string, len(w.xorbs))
+		hints := []string{xetcas.ChainStart}
+		for i, x := range w.xorbs {
+			noHints[i] = ""
+			if i < len(w.xorbs)-1 {
+				hints = append(hints, x.String())
+			}
+		}
+		sendChained(w, noHints)
+		sendChained(w, hints)
+		if resp := postShard(w.shard); resp.StatusCode != http.StatusOK {
+			t.Fatalf("shard: %d %s", resp.StatusCode, servertest.Body(resp))
+		}
+		if chain, readBack := sources(); chain != 3 || readBack != 1 {
+			t.Fatalf("sha256 from chain %d, read back %d; want 3 and 1", chain, readBack)
+		}
+		h.Commit(t, h.Alice, "alice/chain", "main", servertest.LFSFile("c.bin", w.sha256, int64(len(w.data))))
 	})
 }

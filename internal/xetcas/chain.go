@@ -6,6 +6,7 @@ import (
 	"encoding"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"sync"
 	"time"
@@ -19,9 +20,11 @@ import (
 // hashing after the last xorb arrived. A client that sends a large file in
 // xorbs of its own, in order, names the previous xorb of the file with
 // each one (header ChainHeader; ChainStart for the first). The server then
-// hashes each xorb in the background as soon as it is stored and its
-// predecessor is hashed, so that by the time the shard arrives the sha256
-// of the chain is (nearly) known. The chain is only a hint: the shard uses
+// hashes each xorb as it streams in, once its predecessor is hashed (a
+// request waits for that before it reads its body: the chain's xorbs are
+// taken in order), so that when the shard arrives the sha256 of the chain
+// is known. A xorb stored already, or whose predecessor comes too late, is
+// read back and hashed in the background instead. The chain is only a hint: the shard uses
 // it for a file whose terms are exactly the chain's xorbs, whole and in
 // order, and the sha256 is computed by the server from the stored, verified
 // xorbs, so a wrong hint costs hashing, never a wrong sha256. Chains live
@@ -32,8 +35,11 @@ const (
 	ChainStart  = "none"
 
 	chainTTL  = 30 * time.Minute // links are dropped after this
-	chainWait = 5 * time.Minute  // a xorb waits this long for its predecessor
-	maxChains = 4096             // links kept; older ones are dropped first
+	chainWait = 5 * time.Minute  // background hashing waits this long for a predecessor
+	// A request waits this long for its xorb's predecessor to be hashed
+	// before it reads the xorb (then hashed in the background instead).
+	chainStartWait = 20 * time.Second
+	maxChains      = 4096 // links kept; older ones are dropped first
 )
 
 // chainLink is a xorb of a chain: the sha256 state after hashing every
@@ -42,7 +48,9 @@ const (
 // out of order).
 type chainLink struct {
 	created    time.Time
-	registered bool          // Chain was called for this xorb (c.mu)
+	registered bool          // a request for this xorb claimed it (c.mu)
+	before     *chainLink    // the predecessor, nil for a first xorb
+	finished   bool          // done is closed (owned by the claimer)
 	done       chan struct{} // closed once the fields below are set
 	xorbs      []xet.Hash    // the chain, first xorb first
 	state      []byte        // marshaled sha256 state; nil on failure
@@ -52,11 +60,15 @@ type chainLink struct {
 type chains struct {
 	mu    sync.Mutex
 	links map[xet.Hash]*chainLink
-	sem   chan struct{} // bounds the xorbs hashed at once
+	sem   chan struct{} // bounds the xorbs hashed in the background
 }
 
 // link returns the link of h, created if need be. c.mu is held.
 func (c *chains) link(h xet.Hash, now time.Time) *chainLink {
+	if c.links == nil {
+		c.links = map[xet.Hash]*chainLink{}
+		c.sem = make(chan struct{}, 2)
+	}
 	l := c.links[h]
 	if l == nil {
 		if len(c.links) >= maxChains {
@@ -68,35 +80,98 @@ func (c *chains) link(h xet.Hash, now time.Time) *chainLink {
 	return l
 }
 
-// Chain records that the stored xorb h follows prev (ChainStart for the
-// first xorb of a file) and hashes it in the background once prev is
-// hashed. A xorb registered twice keeps its first predecessor.
-func (s *Service) Chain(h xet.Hash, prev string) {
+// chainLinks claims the link of xorb h, which follows prev (ChainStart
+// for the first xorb of a file), and returns it and its predecessor's. It
+// returns nil if prev is invalid or another request claimed h already.
+func (s *Service) chainLinks(h xet.Hash, prev string) (l, before *chainLink) {
 	var p xet.Hash
 	if prev != ChainStart {
 		var err error
 		if p, err = xet.ParseHash(prev); err != nil || p == h {
-			return
+			return nil, nil
 		}
 	}
 	c := &s.chains
 	now := s.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.links == nil {
-		c.links = map[xet.Hash]*chainLink{}
-		c.sem = make(chan struct{}, 2)
-	}
-	l := c.link(h, now)
+	l = c.link(h, now)
 	if l.registered {
-		return
+		return nil, nil
 	}
 	l.registered = true
-	var before *chainLink
 	if prev != ChainStart {
 		before = c.link(p, now)
 	}
-	go s.hashLink(l, before, h)
+	l.before = before
+	return l, before
+}
+
+// chainStart returns the sha256 state to hash xorb l with as it streams
+// in, after waiting (chainStartWait at most) for its predecessor to be hashed,
+// or nil if it will not be hashed so (no chain, or a broken one).
+func (s *Service) chainStart(ctx context.Context, l *chainLink) hash.Hash {
+	if l == nil {
+		return nil
+	}
+	d := sha256.New()
+	if l.before == nil {
+		return d
+	}
+	t := time.NewTimer(chainStartWait)
+	defer t.Stop()
+	select {
+	case <-l.before.done:
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return nil
+	}
+	if l.before.state == nil {
+		return nil
+	}
+	if err := d.(encoding.BinaryUnmarshaler).UnmarshalBinary(l.before.state); err != nil {
+		return nil
+	}
+	return d
+}
+
+// chainHashed publishes l's state: d after hashing the raw bytes of xorb
+// h.
+func (s *Service) chainHashed(l *chainLink, h xet.Hash, d hash.Hash, raw int64) {
+	state, err := d.(encoding.BinaryMarshaler).MarshalBinary()
+	if err == nil {
+		var xorbs []xet.Hash
+		if l.before != nil {
+			xorbs = append(make([]xet.Hash, 0, len(l.before.xorbs)+1), l.before.xorbs...)
+			l.raw = l.before.raw
+		}
+		l.xorbs = append(xorbs, h)
+		l.raw += raw
+		l.state = state
+	}
+	l.finished = true
+	close(l.done)
+}
+
+// chainDone ends a request's claim on l: if the xorb was not hashed as it
+// streamed in but is stored (it was there already, or its predecessor
+// came too late), it is hashed in the background; if it is not stored,
+// the claim is dropped so that a retry can take it.
+func (s *Service) chainDone(l *chainLink, h xet.Hash) {
+	if l.finished {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_, ok, err := s.HasXorb(ctx, h)
+	cancel()
+	if err == nil && ok {
+		go s.hashLink(l, l.before, h)
+		return
+	}
+	s.chains.mu.Lock()
+	l.registered = false
+	s.chains.mu.Unlock()
 }
 
 // expire drops links older than chainTTL, or the oldest half if none is.
@@ -125,8 +200,8 @@ func (c *chains) expire(now time.Time) {
 	}
 }
 
-// hashLink computes l: before's chain and state (or a fresh sha256) and
-// the decoded content of xorb h.
+// hashLink computes l in the background: before's chain and state (or a
+// fresh sha256) and the decoded content of stored xorb h.
 func (s *Service) hashLink(l, before *chainLink, h xet.Hash) {
 	defer close(l.done)
 	ctx, cancel := context.WithTimeout(context.Background(), chainWait)
@@ -218,8 +293,12 @@ func (s *Service) chainSHA256(ctx context.Context, f *File) (string, bool) {
 	if !registered {
 		return "", false
 	}
+	t := time.NewTimer(chainWait)
+	defer t.Stop()
 	select {
 	case <-l.done:
+	case <-t.C:
+		return "", false
 	case <-ctx.Done():
 		return "", false
 	}

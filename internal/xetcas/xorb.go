@@ -97,6 +97,19 @@ func (s *Service) HasXorb(ctx context.Context, h xet.Hash) (int64, bool, error) 
 // whether this call inserted the xorb: an existing xorb is not read again.
 // Errors about the body wrap ErrInvalid.
 func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader) (bool, error) {
+	return s.PutChainedXorb(ctx, h, body, "")
+}
+
+// PutChainedXorb is PutXorb for a xorb that follows prev in a chain (see
+// Chain; "" for none). It first waits for prev to be hashed, then hashes
+// the xorb as it streams in, so that a chain costs no second read.
+func (s *Service) PutChainedXorb(ctx context.Context, h xet.Hash, body io.Reader, prev string) (bool, error) {
+	var l *chainLink
+	if prev != "" {
+		if l, _ = s.chainLinks(h, prev); l != nil {
+			defer s.chainDone(l, h)
+		}
+	}
 	if _, ok, err := s.HasXorb(ctx, h); err != nil || ok {
 		if ok {
 			// Uploaded again: a shard is about to name it, so garbage
@@ -112,10 +125,20 @@ func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader) (bool
 	// the bytes is needed.
 	var infos []xorb.ChunkInfo
 	var rawSize uint64
+	d := s.chainStart(ctx, l)
 	oid, size, err := s.blobs.PutNamed(ctx, func(w io.Writer) (string, error) {
 		var err error
-		if infos, rawSize, err = CopyXorb(h, body, w); err != nil {
+		var raw io.Writer
+		if d != nil {
+			raw = d
+		}
+		if infos, rawSize, err = copyXorb(h, body, w, raw); err != nil {
 			return "", err
+		}
+		if d != nil {
+			// Verified: the next xorb of the chain need not wait for
+			// this one to be durable.
+			s.chainHashed(l, h, d, int64(rawSize))
 		}
 		return XorbKey(h, infos), nil
 	})
@@ -165,12 +188,18 @@ func CopyStoredXorb(h xet.Hash, oid string, r io.Reader, w io.Writer) error {
 // It returns the chunks and their decoded size. Errors about the content
 // wrap ErrInvalid; w has then received part of it.
 func CopyXorb(h xet.Hash, r io.Reader, w io.Writer) ([]xorb.ChunkInfo, uint64, error) {
+	return copyXorb(h, r, w, nil)
+}
+
+// copyXorb is CopyXorb, also writing the decoded chunks to raw if it is
+// not nil.
+func copyXorb(h xet.Hash, r io.Reader, w, raw io.Writer) ([]xorb.ChunkInfo, uint64, error) {
 	var infos []xorb.ChunkInfo
 	var rawSize uint64
 	rd := xorb.NewReader(r)
 	leaves := make([]xet.Leaf, 0, 1024)
 	for {
-		info, _, frame, err := rd.Next()
+		info, data, frame, err := rd.Next()
 		if err == io.EOF {
 			break
 		}
@@ -182,6 +211,9 @@ func CopyXorb(h xet.Hash, r io.Reader, w io.Writer) ([]xorb.ChunkInfo, uint64, e
 		}
 		if _, err := w.Write(frame); err != nil {
 			return nil, 0, err
+		}
+		if raw != nil {
+			raw.Write(data)
 		}
 		infos = append(infos, info)
 		leaves = append(leaves, xet.Leaf{Hash: info.Hash, Size: uint64(info.RawLen)})
