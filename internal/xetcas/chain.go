@@ -20,11 +20,10 @@ import (
 // hashing after the last xorb arrived. A client that sends a large file in
 // xorbs of its own, in order, names the previous xorb of the file with
 // each one (header ChainHeader; ChainStart for the first). The server then
-// hashes each xorb as it streams in, once its predecessor is hashed (a
-// request waits for that before it reads its body: the chain's xorbs are
-// taken in order), so that when the shard arrives the sha256 of the chain
-// is known. A xorb stored already, or whose predecessor comes too late, is
-// read back and hashed in the background instead. The chain is only a hint: the shard uses
+// hashes each xorb as soon as it can: as it streams in if its predecessor
+// is hashed by then, else in the background once it is stored and its
+// predecessor is hashed (the xorbs of a chain arrive several at once), so
+// that when the shard arrives the sha256 of the chain is (nearly) known. The chain is only a hint: the shard uses
 // it for a file whose terms are exactly the chain's xorbs, whole and in
 // order, and the sha256 is computed by the server from the stored, verified
 // xorbs, so a wrong hint costs hashing, never a wrong sha256. Chains live
@@ -36,10 +35,7 @@ const (
 
 	chainTTL  = 30 * time.Minute // links are dropped after this
 	chainWait = 5 * time.Minute  // background hashing waits this long for a predecessor
-	// A request waits this long for its xorb's predecessor to be hashed
-	// before it reads the xorb (then hashed in the background instead).
-	chainStartWait = 20 * time.Second
-	maxChains      = 4096 // links kept; older ones are dropped first
+	maxChains = 4096             // links kept; older ones are dropped first
 )
 
 // chainLink is a xorb of a chain: the sha256 state after hashing every
@@ -108,9 +104,10 @@ func (s *Service) chainLinks(h xet.Hash, prev string) (l, before *chainLink) {
 }
 
 // chainStart returns the sha256 state to hash xorb l with as it streams
-// in, after waiting (chainStartWait at most) for its predecessor to be hashed,
-// or nil if it will not be hashed so (no chain, or a broken one).
-func (s *Service) chainStart(ctx context.Context, l *chainLink) hash.Hash {
+// in, if its predecessor is hashed already, or nil if it will be hashed in
+// the background once stored (no chain, a broken one, or a predecessor
+// still on its way).
+func (s *Service) chainStart(l *chainLink) hash.Hash {
 	if l == nil {
 		return nil
 	}
@@ -118,13 +115,11 @@ func (s *Service) chainStart(ctx context.Context, l *chainLink) hash.Hash {
 	if l.before == nil {
 		return d
 	}
-	t := time.NewTimer(chainStartWait)
-	defer t.Stop()
 	select {
 	case <-l.before.done:
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
+	default:
+		// Waiting would take the chain's xorbs one at a time: slower than
+		// hashing this one again once it is stored.
 		return nil
 	}
 	if l.before.state == nil {

@@ -101,8 +101,8 @@ func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader) (bool
 }
 
 // PutChainedXorb is PutXorb for a xorb that follows prev in a chain (see
-// Chain; "" for none). It first waits for prev to be hashed, then hashes
-// the xorb as it streams in, so that a chain costs no second read.
+// chain.go; "" for none): it is hashed as it streams in if prev is hashed
+// already, else in the background once stored.
 func (s *Service) PutChainedXorb(ctx context.Context, h xet.Hash, body io.Reader, prev string) (bool, error) {
 	var l *chainLink
 	if prev != "" {
@@ -125,7 +125,7 @@ func (s *Service) PutChainedXorb(ctx context.Context, h xet.Hash, body io.Reader
 	// the bytes is needed.
 	var infos []xorb.ChunkInfo
 	var rawSize uint64
-	d := s.chainStart(ctx, l)
+	d := s.chainStart(l)
 	oid, size, err := s.blobs.PutNamed(ctx, func(w io.Writer) (string, error) {
 		var err error
 		var raw io.Writer
