@@ -34,35 +34,65 @@ const (
 
 var scanBuffers = sync.Pool{New: func() any { b := make([]byte, scanSegment+chunk.MaxSize); return &b }}
 
-// scanXet reads content once and returns its sha256 (hex) and its chunks.
-// The sha256 runs on its own goroutine and the chunk hashes on up to
-// Workers goroutines, while the next segment is read and cut into chunks.
-// It fails if content does not have exactly content.Size() bytes.
+// scanXet reads content once and returns its sha256 (hex) and its chunks
+// (see readChunks). It fails if content does not have exactly
+// content.Size() bytes.
 func (c *Client) scanXet(ctx context.Context, content Content) (string, *xetScan, error) {
-	ra, done, err := content.ReaderAt()
+	size := content.Size()
+	if size < 1<<20 {
+		// Small files: everything on this goroutine (files are scanned
+		// in parallel anyway).
+		ra, done, err := content.ReaderAt()
+		if err != nil {
+			return "", nil, err
+		}
+		defer done()
+		bp := hashBuffers.Get().(*[]byte)
+		defer hashBuffers.Put(bp)
+		buf := (*bp)[:size+1]
+		n, err := io.ReadFull(ctxReader{ctx, io.NewSectionReader(ra, 0, size+1)}, buf)
+		if err := scanCheck(ctx, content, int64(n), err); err != nil {
+			return "", nil, err
+		}
+		data := buf[:n]
+		sum := sha256.Sum256(data)
+		return hex.EncodeToString(sum[:]), scanBytes(data), nil
+	}
+	s := &xetScan{size: size, chunks: make([]xetChunk, 0, size/chunk.TargetSize+1)}
+	sum, err := c.readChunks(ctx, content, func(sg *segment) error {
+		s.chunks = append(s.chunks, sg.chunks...)
+		return nil
+	})
 	if err != nil {
 		return "", nil, err
+	}
+	return sum, s, nil
+}
+
+// segment is a piece of a file read by readChunks: its bytes (from a chunk
+// boundary on) and the chunks they hold.
+type segment struct {
+	buf    int // index of the read buffer holding data
+	data   []byte
+	chunks []xetChunk
+	starts []int // offset of each chunk in data
+}
+
+// readChunks reads content once, scanSegment bytes at a time. Each segment
+// is cut into chunks whose hashes are computed on up to Workers goroutines
+// while the next segment is read and cut, and the sha256 runs on its own
+// goroutine. use gets every segment, in order, once its chunks are hashed;
+// the segment's data is valid until use returns. It returns the hex sha256,
+// and fails if content does not have exactly content.Size() bytes.
+func (c *Client) readChunks(ctx context.Context, content Content, use func(*segment) error) (string, error) {
+	ra, done, err := content.ReaderAt()
+	if err != nil {
+		return "", err
 	}
 	defer done()
 	size := content.Size()
 	sr := ctxReader{ctx, io.NewSectionReader(ra, 0, size+1)}
 	sum := sha256.New()
-
-	if size < 1<<20 {
-		// Small files: everything on this goroutine (files are scanned
-		// in parallel anyway).
-		bp := hashBuffers.Get().(*[]byte)
-		defer hashBuffers.Put(bp)
-		buf := (*bp)[:size+1]
-		n, err := io.ReadFull(sr, buf)
-		if err := scanCheck(ctx, content, int64(n), err); err != nil {
-			return "", nil, err
-		}
-		data := buf[:n]
-		sum.Write(data)
-		return hex.EncodeToString(sum.Sum(nil)), scanBytes(data), nil
-	}
-
 	type shaJob struct {
 		data []byte
 		wg   *sync.WaitGroup
@@ -77,7 +107,7 @@ func (c *Client) scanXet(ctx context.Context, content Content) (string, *xetScan
 		}
 	}()
 	var bufs [scanBufs]*[]byte
-	var wgs [scanBufs]sync.WaitGroup
+	var shaWG, hashWG [scanBufs]sync.WaitGroup
 	for i := range bufs {
 		bufs[i] = scanBuffers.Get().(*[]byte)
 	}
@@ -87,8 +117,9 @@ func (c *Client) scanXet(ctx context.Context, content Content) (string, *xetScan
 			return
 		}
 		stopped = true
-		for i := range wgs {
-			wgs[i].Wait()
+		for i := range bufs {
+			shaWG[i].Wait()
+			hashWG[i].Wait()
 		}
 		close(shaJobs)
 		<-shaDone
@@ -97,7 +128,18 @@ func (c *Client) scanXet(ctx context.Context, content Content) (string, *xetScan
 		}
 	}
 	defer stop()
-	var segs [][]xetChunk
+
+	// A segment is used once the next one is cut and being hashed.
+	var pending *segment
+	flush := func() error {
+		if pending == nil {
+			return nil
+		}
+		hashWG[pending.buf].Wait()
+		err := use(pending)
+		pending = nil
+		return err
+	}
 	var total int64
 	cur, carry := 0, 0
 	for {
@@ -106,50 +148,47 @@ func (c *Client) scanXet(ctx context.Context, content Content) (string, *xetScan
 		total += int64(n)
 		eof := err == io.EOF || err == io.ErrUnexpectedEOF
 		if err != nil && !eof {
-			return "", nil, scanCheck(ctx, content, total, err)
+			return "", scanCheck(ctx, content, total, err)
 		}
 		if total > size {
-			return "", nil, scanCheck(ctx, content, total, nil)
+			return "", scanCheck(ctx, content, total, nil)
 		}
 		data := b[:carry+n]
-		wgs[cur].Add(1)
-		shaJobs <- shaJob{b[carry : carry+n], &wgs[cur]}
-		var seg []xetChunk
-		var starts []int
+		shaWG[cur].Add(1)
+		shaJobs <- shaJob{b[carry : carry+n], &shaWG[cur]}
+		sg := &segment{buf: cur, data: data}
 		off := 0
 		for off < len(data) {
 			k := chunk.Next(data[off:], eof)
 			if k == 0 {
 				break
 			}
-			seg = append(seg, xetChunk{size: uint32(k)})
-			starts = append(starts, off)
+			sg.chunks = append(sg.chunks, xetChunk{size: uint32(k)})
+			sg.starts = append(sg.starts, off)
 			off += k
 		}
-		c.hashChunks(data, seg, starts, &wgs[cur])
-		segs = append(segs, seg)
+		c.hashChunks(data, sg.chunks, sg.starts, &hashWG[cur])
+		if err := flush(); err != nil {
+			return "", err
+		}
+		pending = sg
 		if eof {
 			break
 		}
 		next := (cur + 1) % scanBufs
-		wgs[next].Wait()
+		shaWG[next].Wait()
+		hashWG[next].Wait()
 		carry = copy(*bufs[next], data[off:])
 		cur = next
 	}
 	if err := scanCheck(ctx, content, total, nil); err != nil {
-		return "", nil, err
+		return "", err
+	}
+	if err := flush(); err != nil {
+		return "", err
 	}
 	stop()
-	s := &xetScan{size: size}
-	n := 0
-	for _, seg := range segs {
-		n += len(seg)
-	}
-	s.chunks = make([]xetChunk, 0, n)
-	for _, seg := range segs {
-		s.chunks = append(s.chunks, seg...)
-	}
-	return hex.EncodeToString(sum.Sum(nil)), s, nil
+	return hex.EncodeToString(sum.Sum(nil)), nil
 }
 
 // scanBytes cuts data, a whole file, into chunks and hashes them.

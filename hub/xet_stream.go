@@ -2,12 +2,9 @@ package hub
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/wharfhub/wharf/xet"
@@ -149,67 +146,12 @@ func cacheKnows(cache *xetCache, h xet.Hash) bool {
 	return found
 }
 
-// streamFile reads f once: each segment is cut into chunks, hashed on all
-// cores and placed (packed into p's xorbs, or referenced if seen earlier in
-// the file) while the next one is read, and the sha256 runs on its own
-// goroutine. It returns the hex sha256.
+// streamFile reads f once (readChunks): each segment's chunks are placed
+// (packed into p's xorbs, or referenced if seen earlier in the file) while
+// the next one is read and hashed. It returns the hex sha256.
 func (c *Client) streamFile(ctx context.Context, s *xetSession, f *xetFile, p *packer) (string, error) {
-	content := f.a.Content
-	ra, done, err := content.ReaderAt()
-	if err != nil {
-		return "", err
-	}
-	defer done()
-	size := content.Size()
-	sr := ctxReader{ctx, io.NewSectionReader(ra, 0, size+1)}
-	sum := sha256.New()
-	type shaJob struct {
-		data []byte
-		wg   *sync.WaitGroup
-	}
-	shaJobs := make(chan shaJob, scanBufs)
-	shaDone := make(chan struct{})
-	go func() {
-		defer close(shaDone)
-		for j := range shaJobs {
-			sum.Write(j.data)
-			j.wg.Done()
-		}
-	}()
-	var bufs [scanBufs]*[]byte
-	var shaWG, hashWG [scanBufs]sync.WaitGroup
-	for i := range bufs {
-		bufs[i] = scanBuffers.Get().(*[]byte)
-	}
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		for i := range bufs {
-			shaWG[i].Wait()
-			hashWG[i].Wait()
-		}
-		close(shaJobs)
-		<-shaDone
-		for _, b := range bufs {
-			scanBuffers.Put(b)
-		}
-	}
-	defer stop()
-
-	// A segment cut and being hashed, placed once the next one is cut.
-	type segment struct {
-		buf    int
-		data   []byte
-		chunks []xetChunk
-		starts []int
-	}
-	var pending *segment
 	idx := 0 // index in the file of the next chunk to place
-	place := func(sg *segment) error {
-		hashWG[sg.buf].Wait()
+	return c.readChunks(ctx, f.a.Content, func(sg *segment) error {
 		f.scan.chunks = append(f.scan.chunks, sg.chunks...)
 		for k, ch := range sg.chunks {
 			data := sg.data[sg.starts[k] : sg.starts[k]+int(ch.size)]
@@ -222,56 +164,5 @@ func (c *Client) streamFile(ctx context.Context, s *xetSession, f *xetFile, p *p
 			idx++
 		}
 		return ctx.Err()
-	}
-	var total int64
-	cur, carry := 0, 0
-	for {
-		b := *bufs[cur]
-		n, err := io.ReadFull(sr, b[carry:carry+scanSegment])
-		total += int64(n)
-		eof := err == io.EOF || err == io.ErrUnexpectedEOF
-		if err != nil && !eof {
-			return "", scanCheck(ctx, content, total, err)
-		}
-		if total > size {
-			return "", scanCheck(ctx, content, total, nil)
-		}
-		data := b[:carry+n]
-		shaWG[cur].Add(1)
-		shaJobs <- shaJob{b[carry : carry+n], &shaWG[cur]}
-		sg := &segment{buf: cur, data: data}
-		off := 0
-		for off < len(data) {
-			k := chunk.Next(data[off:], eof)
-			if k == 0 {
-				break
-			}
-			sg.chunks = append(sg.chunks, xetChunk{size: uint32(k)})
-			sg.starts = append(sg.starts, off)
-			off += k
-		}
-		c.hashChunks(data, sg.chunks, sg.starts, &hashWG[cur])
-		if pending != nil {
-			if err := place(pending); err != nil {
-				return "", err
-			}
-		}
-		pending = sg
-		if eof {
-			break
-		}
-		next := (cur + 1) % scanBufs
-		shaWG[next].Wait()
-		hashWG[next].Wait()
-		carry = copy(*bufs[next], data[off:])
-		cur = next
-	}
-	if err := scanCheck(ctx, content, total, nil); err != nil {
-		return "", err
-	}
-	if err := place(pending); err != nil {
-		return "", err
-	}
-	stop()
-	return hex.EncodeToString(sum.Sum(nil)), nil
+	})
 }
