@@ -101,8 +101,10 @@ func (r *Reader) next() (ChunkInfo, []byte, []byte, error) {
 		}
 		return ChunkInfo{}, nil, nil, fmt.Errorf("xorb chunk %d: %w", r.count, err)
 	}
-	raw, err := decode(h.Scheme, frame[HeaderSize:], int(h.RawLen), r.raw, r.scratch[:h.RawLen])
-	if err != nil {
+	var raw []byte
+	if h.Scheme == SchemeNone && int(h.StoredLen) == int(h.RawLen) {
+		raw = frame[HeaderSize:] // stored as is: no copy
+	} else if raw, err = decode(h.Scheme, frame[HeaderSize:], int(h.RawLen), r.raw, r.scratch[:h.RawLen]); err != nil {
 		return ChunkInfo{}, nil, nil, r.fail(err)
 	}
 	info := ChunkInfo{
