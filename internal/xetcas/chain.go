@@ -237,19 +237,17 @@ func (s *Service) hashLink(l, before *chainLink, h xet.Hash) {
 	l.state = state
 }
 
-// hashXorb writes the decoded content of stored xorb h to w.
+// hashXorb writes the decoded content of stored xorb h to w: the blob is
+// read whole (one read), then its chunks are decoded in place.
 func (s *Service) hashXorb(ctx context.Context, h xet.Hash, w io.Writer) (int64, error) {
-	x, err := s.loadXorb(ctx, h)
+	whole, err := s.readWholeXorb(ctx, h)
 	if err != nil {
 		return 0, err
 	}
-	f := &File{Hash: h, Terms: []FileTerm{{Xorb: h, Start: 0, End: uint32(x.n()), Unpacked: uint32(x.rawOff[x.n()])}}, Size: int64(x.rawOff[x.n()])}
-	rd := s.OpenFile(ctx, f)
-	defer rd.Close()
-	buf := make([]byte, 1<<20)
-	n, err := io.CopyBuffer(w, rd, buf)
-	if err == nil && n != f.Size {
-		err = fmt.Errorf("xorb %s: read back %d bytes, want %d", h, n, f.Size)
+	defer whole.release()
+	n, err := whole.write(w, 0, whole.x.n())
+	if err == nil && uint64(n) != whole.x.rawOff[whole.x.n()] {
+		err = fmt.Errorf("xorb %s: read back %d bytes, want %d", h, n, whole.x.rawOff[whole.x.n()])
 	}
 	return n, err
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/wharfhub/wharf/internal/store/sqlstore"
 	"github.com/wharfhub/wharf/xet"
@@ -122,6 +123,7 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 		case len(f.Terms) == 1 && users[f.Terms[0].Xorb] >= 2:
 			t := f.Terms[0]
 			if whole == nil || whole.x.hash != t.Xorb {
+				whole.release()
 				if whole, err = s.readWholeXorb(ctx, t.Xorb); err != nil {
 					return 0, err
 				}
@@ -152,6 +154,7 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 			progress(i+1, len(regs))
 		}
 	}
+	whole.release()
 	whole = nil
 	// The rows, many per statement: a shard of a folder of small files
 	// registers thousands of files.
@@ -245,10 +248,15 @@ func (s *Service) fileSHA256(ctx context.Context, f *File, buf []byte) (string, 
 type wholeXorb struct {
 	x       *xorbIndex
 	data    []byte
+	buf     *[]byte // pooled buffer holding data
 	scratch []byte
 }
 
-// readWholeXorb reads the stored blob of xorb h.
+// wholeBuffers keeps the buffers of wholeXorb (up to a xorb each).
+var wholeBuffers sync.Pool
+
+// readWholeXorb reads the stored blob of xorb h into a pooled buffer;
+// release gives it back.
 func (s *Service) readWholeXorb(ctx context.Context, h xet.Hash) (*wholeXorb, error) {
 	x, err := s.loadXorb(ctx, h)
 	if err != nil {
@@ -259,43 +267,66 @@ func (s *Service) readWholeXorb(ctx context.Context, h xet.Hash) (*wholeXorb, er
 		return nil, err
 	}
 	defer obj.Close()
-	want := x.byteOff[x.n()]
-	data := make([]byte, want)
+	want := int(x.byteOff[x.n()])
+	bp, _ := wholeBuffers.Get().(*[]byte)
+	if bp == nil || cap(*bp) < want {
+		b := make([]byte, want)
+		bp = &b
+	}
+	data := (*bp)[:want]
 	if _, err := io.ReadFull(obj, data); err != nil {
+		wholeBuffers.Put(bp)
 		return nil, fmt.Errorf("xorb %s: read %d bytes: %w", h, want, noEOF(err))
 	}
-	return &wholeXorb{x: x, data: data}, nil
+	return &wholeXorb{x: x, data: data, buf: bp}, nil
+}
+
+// release gives w's buffer back; w is not usable after.
+func (w *wholeXorb) release() {
+	if w != nil && w.buf != nil {
+		wholeBuffers.Put(w.buf)
+		w.buf, w.data = nil, nil
+	}
 }
 
 // sha256 returns the hex sha256 of f, whose only term t is in w.
 func (w *wholeXorb) sha256(f *File, t FileTerm) (string, error) {
 	h := sha256.New()
-	var n int64
-	for c := int(t.Start); c < int(t.End); c++ {
-		off := w.x.byteOff[c]
-		hdr, err := xorb.ParseHeader(w.data[off : off+xorb.HeaderSize])
-		if err != nil {
-			return "", fmt.Errorf("xorb %s chunk %d: %w", w.x.hash, c, err)
-		}
-		payload := w.data[off+xorb.HeaderSize : w.x.byteOff[c+1]]
-		if len(payload) != int(hdr.StoredLen) {
-			return "", fmt.Errorf("xorb %s chunk %d: stored chunk has %d bytes, index says %d", w.x.hash, c, hdr.StoredLen, len(payload))
-		}
-		raw := payload
-		if hdr.Scheme != xorb.SchemeNone {
-			if raw, err = xorb.Decompress(hdr.Scheme, payload, int(hdr.RawLen), w.scratch); err != nil {
-				return "", fmt.Errorf("xorb %s chunk %d: %w", w.x.hash, c, err)
-			}
-			w.scratch = raw
-		}
-		if uint64(len(raw)) != w.x.rawOff[c+1]-w.x.rawOff[c] {
-			return "", fmt.Errorf("xorb %s chunk %d: stored chunk has %d bytes, index says %d", w.x.hash, c, len(raw), w.x.rawOff[c+1]-w.x.rawOff[c])
-		}
-		h.Write(raw)
-		n += int64(len(raw))
+	n, err := w.write(h, int(t.Start), int(t.End))
+	if err != nil {
+		return "", err
 	}
 	if n != f.Size {
 		return "", errorf(ErrInvalid, "file %s: read back %d bytes, want %d", f.Hash, n, f.Size)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// write writes the decoded chunks [start, end) of w to dst.
+func (w *wholeXorb) write(dst io.Writer, start, end int) (int64, error) {
+	var n int64
+	for c := start; c < end; c++ {
+		off := w.x.byteOff[c]
+		hdr, err := xorb.ParseHeader(w.data[off : off+xorb.HeaderSize])
+		if err != nil {
+			return n, fmt.Errorf("xorb %s chunk %d: %w", w.x.hash, c, err)
+		}
+		payload := w.data[off+xorb.HeaderSize : w.x.byteOff[c+1]]
+		if len(payload) != int(hdr.StoredLen) {
+			return n, fmt.Errorf("xorb %s chunk %d: stored chunk has %d bytes, index says %d", w.x.hash, c, hdr.StoredLen, len(payload))
+		}
+		raw := payload
+		if hdr.Scheme != xorb.SchemeNone {
+			if raw, err = xorb.Decompress(hdr.Scheme, payload, int(hdr.RawLen), w.scratch); err != nil {
+				return n, fmt.Errorf("xorb %s chunk %d: %w", w.x.hash, c, err)
+			}
+			w.scratch = raw
+		}
+		if uint64(len(raw)) != w.x.rawOff[c+1]-w.x.rawOff[c] {
+			return n, fmt.Errorf("xorb %s chunk %d: stored chunk has %d bytes, index says %d", w.x.hash, c, len(raw), w.x.rawOff[c+1]-w.x.rawOff[c])
+		}
+		dst.Write(raw)
+		n += int64(len(raw))
+	}
+	return n, nil
 }
