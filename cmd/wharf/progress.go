@@ -151,8 +151,12 @@ func (b *progressBars) finish() {
 	b.erase(&buf)
 	if n := len(b.order); n > 0 && b.sent > 0 {
 		d := time.Since(b.first)
+		took := formatDuration(d)
+		if d < 10*time.Second {
+			took = fmt.Sprintf("%.1fs", d.Seconds())
+		}
 		fmt.Fprintf(&buf, "Uploaded %d LFS %s (%s) in %s (%s)", n, plural(n, "file", "files"),
-			formatBytes(b.total), formatDuration(d), formatSpeed(float64(b.sent)/max(d.Seconds(), 1e-3)))
+			formatBytes(b.total), took, formatSpeed(float64(b.sent)/max(d.Seconds(), 1e-3)))
 		if b.deduped > 0 {
 			fmt.Fprintf(&buf, ", %s already on the Hub (deduplicated), %s sent", formatBytes(b.deduped), formatBytes(b.sent-b.deduped))
 		}

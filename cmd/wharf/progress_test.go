@@ -173,7 +173,7 @@ func TestProgressFromSDK(t *testing.T) {
 		}
 	}
 	fr := frames(buf.String())
-	if last := fr[len(fr)-1]; !regexp.MustCompile(`^Uploaded 2 LFS files \(3\.2 MB\) in \d+s \(.+/s\)(, .+ already on the Hub \(deduplicated\), .+ sent)?\n$`).MatchString(last) {
+	if last := fr[len(fr)-1]; !regexp.MustCompile(`^Uploaded 2 LFS files \(3\.2 MB\) in \d+\.\ds \(.+/s\)(, .+ already on the Hub \(deduplicated\), .+ sent)?\n$`).MatchString(last) {
 		t.Errorf("summary %q", last)
 	}
 }
