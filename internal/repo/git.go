@@ -125,10 +125,17 @@ func (e *Engine) ApplyPush(ctx context.Context, r *Repo, objects []PushObject, u
 		return err
 	}
 	return e.db.Tx(ctx, func(tx *sql.Tx) error {
+		var ptrs []*wire.Pointer
 		for _, o := range objects {
 			if _, err := writeObject(ctx, tx, r.Key, o.Kind, o.Data, o.Pointer); err != nil {
 				return err
 			}
+			if o.Pointer != nil {
+				ptrs = append(ptrs, o.Pointer)
+			}
+		}
+		if err := countLFS(ctx, tx, e.db.Dialect, r.Key, ptrs); err != nil {
+			return err
 		}
 		for _, u := range updates {
 			if err := applyRefUpdate(ctx, tx, r, u); err != nil {

@@ -114,18 +114,9 @@ func (r Ref) ShortName() string {
 
 // ListRefs returns every ref of the repo, sorted by name (PR refs by number).
 func (e *Engine) ListRefs(ctx context.Context, r *Repo) ([]Ref, error) {
-	rows, err := e.db.QueryContext(ctx, `SELECT name, target FROM refs WHERE repo_id = $1`, r.Key)
+	out, err := listRefs(ctx, e.db, r.Key)
 	if err != nil {
 		return nil, err
-	}
-	defer rows.Close()
-	var out []Ref
-	for rows.Next() {
-		var ref Ref
-		if err := rows.Scan(&ref.Name, &ref.Target); err != nil {
-			return nil, err
-		}
-		out = append(out, ref)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, aok := wire.ParsePRRef(out[i].Name)
@@ -135,7 +126,7 @@ func (e *Engine) ListRefs(ctx context.Context, r *Repo) ([]Ref, error) {
 		}
 		return out[i].Name < out[j].Name
 	})
-	return out, rows.Err()
+	return out, nil
 }
 
 // CreateBranch creates refs/heads/name at the commit startingPoint resolves

@@ -35,11 +35,6 @@ func writeObject(ctx context.Context, q querier, repoKey int64, k Kind, data []b
 	if err != nil {
 		return "", fmt.Errorf("write %s %s: %w", k, oid, err)
 	}
-	if ptr != nil {
-		if err := countLFS(ctx, q, false, repoKey, []*wire.Pointer{ptr}); err != nil {
-			return "", err
-		}
-	}
 	return oid, nil
 }
 
@@ -51,7 +46,7 @@ type objectBatch struct {
 	ctx     context.Context
 	q       querier
 	repoKey int64
-	plain   bool // plain "?" placeholders (SQLite) instead of "$N"
+	d       sqlstore.Dialect
 	pending []pendingObject
 	size    int
 	seen    map[string]bool
@@ -72,10 +67,7 @@ const (
 )
 
 func newObjectBatch(ctx context.Context, q querier, d sqlstore.Dialect, repoKey int64) *objectBatch {
-	// SQLite keeps numbered and named parameters in a list it searches
-	// linearly, when compiling "$N" and again when the driver binds each
-	// one: quadratic for thousands of parameters. Plain "?" are not listed.
-	return &objectBatch{ctx: ctx, q: q, repoKey: repoKey, plain: d == sqlstore.SQLite, seen: map[string]bool{}}
+	return &objectBatch{ctx: ctx, q: q, repoKey: repoKey, d: d, seen: map[string]bool{}}
 }
 
 // write queues an object and returns its id.
@@ -98,47 +90,27 @@ func (w *objectBatch) flush() error {
 	if len(w.pending) == 0 {
 		return nil
 	}
-	var q strings.Builder
-	q.WriteString(`INSERT INTO objects (repo_id, oid, kind, size, lfs_oid, lfs_size, data) VALUES `)
-	args := make([]any, 0, 1+7*len(w.pending))
-	if !w.plain {
-		args = append(args, w.repoKey)
-	}
+	rows := make([][]any, len(w.pending))
+	var ptrs []*wire.Pointer
 	for i, o := range w.pending {
-		if i > 0 {
-			q.WriteByte(',')
-		}
-		if w.plain {
-			q.WriteString("(?,?,?,?,?,?,?)")
-			args = append(args, w.repoKey)
-		} else {
-			n := len(args)
-			fmt.Fprintf(&q, "($1,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6)
-		}
 		var lfsOID, lfsSize any
 		if o.ptr != nil {
 			lfsOID, lfsSize = string(o.ptr.OID), o.ptr.Size
+			ptrs = append(ptrs, o.ptr)
 		}
 		data := o.data
 		if data == nil {
 			data = []byte{}
 		}
-		args = append(args, o.oid, int(o.kind), int64(len(o.data)), lfsOID, lfsSize, data)
-	}
-	q.WriteString(` ON CONFLICT DO NOTHING`)
-	var ptrs []*wire.Pointer
-	for _, o := range w.pending {
-		if o.ptr != nil {
-			ptrs = append(ptrs, o.ptr)
-		}
+		rows[i] = []any{w.repoKey, o.oid, int(o.kind), int64(len(o.data)), lfsOID, lfsSize, data}
 	}
 	n := len(w.pending)
 	clear(w.pending)
 	w.pending, w.size = w.pending[:0], 0
-	if _, err := w.q.ExecContext(w.ctx, q.String(), args...); err != nil {
+	if _, err := w.d.InsertRows(w.ctx, w.q, `INSERT INTO objects (repo_id, oid, kind, size, lfs_oid, lfs_size, data)`, `ON CONFLICT DO NOTHING`, rows); err != nil {
 		return fmt.Errorf("write %d objects: %w", n, err)
 	}
-	return countLFS(w.ctx, w.q, w.plain, w.repoKey, ptrs)
+	return countLFS(w.ctx, w.q, w.d, w.repoKey, ptrs)
 }
 
 var errObjectMissing = errors.New("object missing")
