@@ -23,6 +23,8 @@
 # Needs compat/.venv-hf2 (WHARF_COMPAT_CLIENTS=hf2 bash compat/run.sh once).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=lib.sh
+. scripts/lib.sh
 ROOT=$(pwd)
 SIZE_MIB=${1:-2048}
 NFILES=${2:-10000}
@@ -44,17 +46,7 @@ posted() { # bytes of xorb and shard uploads logged so far
 
 if [ -n "${WHARF_BENCH_BIN:-}" ]; then cp "$WHARF_BENCH_BIN" "$TMP/wharf"; else go build -o "$TMP/wharf" ./cmd/wharf; fi
 W="$TMP/wharf"
-mkdir -p "$TMP/data"
-TOKEN=hf_bench$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-"$W" admin user add bench --token "$TOKEN" --data "$TMP/data" >/dev/null
-"$W" serve --data "$TMP/data" --addr 127.0.0.1:0 >"$TMP/server.out" 2>"$TMP/server.log" &
-PID=$!
-E=""
-for _ in $(seq 1 100); do
-	E=$(sed -n 's/^wharf: serving \(http:\/\/[^ ]*\).*/\1/p' "$TMP/server.out")
-	[ -n "$E" ] && break
-	sleep 0.1
-done
+wharf_bench_server "$W" "$TMP/data"
 export HF_ENDPOINT="$E" HF_TOKEN="$TOKEN" HF_HUB_DISABLE_PROGRESS_BARS=1 HF_HUB_DISABLE_TELEMETRY=1
 hfpy() { HF_HOME="$TMP/hf-$1" "$PY" - "${@:2}"; }
 wharfc() { HF_HOME="$TMP/hf-$1" "$W" "${@:2}" --quiet; }

@@ -15,6 +15,8 @@
 # `WHARF_COMPAT_CLIENTS=hf2 bash compat/run.sh` once if it is missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=lib.sh
+. scripts/lib.sh
 ROOT=$(pwd)
 SIZE_MIB=${1:-2048}
 PY="$ROOT/compat/.venv-hf2/bin/python"
@@ -46,18 +48,7 @@ bound=$(python3 -c "print(f'{max(2 * $sha, $cpt):.2f}')")
 echo "openssl dgst -sha256: ${sha}s   cp: ${cpt}s   bound max(2*sha256, cp): ${bound}s"
 
 DATA="$TMP/data"
-mkdir -p "$DATA"
-TOKEN=hf_bench$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-"$TMP/wharf" admin user add bench --token "$TOKEN" --data "$DATA" >/dev/null
-"$TMP/wharf" serve --data "$DATA" --addr 127.0.0.1:0 >"$TMP/server.out" 2>"$TMP/server.log" &
-PID=$!
-E=""
-for _ in $(seq 1 100); do
-	E=$(sed -n 's/^wharf: serving \(http:\/\/[^ ]*\).*/\1/p' "$TMP/server.out")
-	[ -n "$E" ] && break
-	sleep 0.1
-done
-[ -n "$E" ] || { echo "server did not start" >&2; cat "$TMP/server.log" >&2; exit 1; }
+wharf_bench_server "$TMP/wharf" "$DATA"
 
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$PID/status"; }
 upload() { # upload REPO [ENV...]

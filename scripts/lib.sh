@@ -34,3 +34,26 @@ wharf_apt_install() {
 	wharf_log "ERROR: apt-get install $* failed"
 	return 1
 }
+
+# wharf_bench_server WHARF DATA: create user bench in DATA with a fresh
+# token, start `WHARF serve` on a loopback port (logs DATA/../server.out and
+# server.log beside DATA), and set TOKEN, PID and E (the hub's URL). Fails
+# if the server does not announce itself within 10 s.
+wharf_bench_server() {
+	local w=$1 data=$2 dir
+	dir=$(dirname "$data")
+	mkdir -p "$data"
+	TOKEN=hf_bench$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+	"$w" admin user add bench --token "$TOKEN" --data "$data" >/dev/null
+	"$w" serve --data "$data" --addr 127.0.0.1:0 >"$dir/server.out" 2>"$dir/server.log" &
+	PID=$!
+	E=""
+	for _ in $(seq 1 100); do
+		E=$(sed -n 's/^wharf: serving \(http:\/\/[^ ]*\).*/\1/p' "$dir/server.out")
+		[ -n "$E" ] && return 0
+		sleep 0.1
+	done
+	wharf_log "ERROR: the server did not start"
+	cat "$dir/server.log" >&2
+	return 1
+}
