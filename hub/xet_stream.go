@@ -5,26 +5,24 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/wharfhub/wharf/xet"
 	"github.com/wharfhub/wharf/xet/chunk"
 	"github.com/wharfhub/wharf/xet/shard"
 )
 
-// Streamed uploads. The LFS batch that says whether the Hub takes a file
-// through Xet names the file by its sha256, which is known only once the
-// whole file has been read: a large file would be read and hashed, then
-// read again to be sent. A file of xetStreamMin bytes or more whose first
-// chunk neither the local cache nor the CAS knows (new content, so global
-// dedup has nothing to offer) is instead cut into chunks, packed into
-// xorbs and sent while it is hashed, with a CAS token from the repo's
-// xet-write-token endpoint; the batch then comes with the sha256, and
-// the shard names the xorbs sent. Chunks repeated within the file are
-// sent once. If the batch picks another transfer, or finds the file
-// stored already, the xorbs sent were for nothing (the server's garbage
-// collection takes them back); any failure to get a token or to look up
-// the first chunk falls back to reading the file twice.
+// Streamed uploads. Files are hashed before anything is sent (the sha256
+// names them in the commit, and an unchanged file is not sent again), so a
+// large file would be read and hashed, then read again to be sent. A file
+// of xetStreamMin bytes or more whose first chunk the CAS does not know
+// (new content, so dedup has nothing to offer: the CAS indexes the first
+// chunk of every file) is instead cut into chunks, packed into xorbs and
+// sent while it is hashed, with a CAS token from the repo's
+// xet-write-token endpoint; the upload's shard then names the xorbs sent.
+// Chunks repeated within the file are sent once. If the upload does not
+// go through Xet after all, the xorbs sent were for nothing (the server's
+// garbage collection takes them back); any failure to get a token or to
+// look up the first chunk falls back to reading the file twice.
 
 // xetStreamMin is the size from which files are streamed.
 var xetStreamMin int64 = 64 << 20
@@ -67,10 +65,8 @@ func (c *Client) streamXet(ctx context.Context, r Repo, a *AddOp, o *CommitOptio
 	if err != nil {
 		return false, err
 	}
-	cache := c.xetCacheFor(info.CASURL)
-	if cache != nil && cacheKnows(cache, first) {
-		return false, nil
-	}
+	// The CAS indexes the first chunk of every file it holds: a chunk it
+	// does not know starts new content.
 	resp, err := tok.doOnce(ctx, http.MethodGet, "/v1/chunks/default/"+first.String())
 	if err != nil {
 		return false, nil
@@ -82,7 +78,7 @@ func (c *Client) streamXet(ctx context.Context, r Repo, a *AddOp, o *CommitOptio
 	}
 
 	f := &xetFile{a: a, scan: &xetScan{size: a.size}, chainNext: xetChainStart}
-	s := &xetSession{c: c, tok: tok, o: o, cache: cache, files: []*xetFile{f},
+	s := &xetSession{c: c, tok: tok, o: o, files: []*xetFile{f},
 		known: map[xet.Hash]chunkLoc{}, refByHash: map[xet.Hash]int32{}}
 	if o.Progress != nil {
 		o.Progress(Progress{Path: a.PathInRepo, Total: a.size})
@@ -118,32 +114,6 @@ func firstChunk(content Content) (xet.Hash, error) {
 	}
 	k := chunk.Next(buf, int64(len(buf)) == content.Size())
 	return xet.ChunkHash(buf[:k]), nil
-}
-
-// cacheKnows reports whether a cached shard of the CAS names chunk h.
-func cacheKnows(cache *xetCache, h xet.Hash) bool {
-	found := false
-	cache.each(time.Now(), func(sh *shard.Shard, keyed bool) {
-		if found {
-			return
-		}
-		want := h
-		if keyed {
-			if sh.Footer == nil || sh.Footer.HMACKey.IsZero() {
-				return
-			}
-			want = xet.KeyedChunkHash(sh.Footer.HMACKey, h)
-		}
-		for _, x := range sh.Xorbs {
-			for _, ch := range x.Chunks {
-				if ch.Hash == want {
-					found = true
-					return
-				}
-			}
-		}
-	})
-	return found
 }
 
 // streamFile reads f once (readChunks): each segment's chunks are placed

@@ -668,7 +668,7 @@ func TestXetStreamedAndChained(t *testing.T) {
 	commit("b/big.bin", randomBytes(7, 70<<20), "b/small.bin", randomBytes(8, 3<<20))
 	sources(2, 1)
 
-	// The first chunk is known to the cache: deduplicated, not streamed.
+	// The first chunk is known to the CAS: deduplicated, not streamed.
 	hub.SetXetStreamMin(64 << 20)
 	changed := append(append([]byte(nil), big[:69<<20]...), randomBytes(9, 1<<20)...)
 	_, before, _, _ := tap.stats()

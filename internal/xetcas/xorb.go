@@ -95,15 +95,11 @@ func (s *Service) HasXorb(ctx context.Context, h xet.Hash) (int64, bool, error) 
 // xorb's size); the xorb is published only if the merkle root of its chunks
 // is h. A footer (older clients) is accepted and not stored. It reports
 // whether this call inserted the xorb: an existing xorb is not read again.
-// Errors about the body wrap ErrInvalid.
-func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader) (bool, error) {
-	return s.PutChainedXorb(ctx, h, body, "")
-}
-
-// PutChainedXorb is PutXorb for a xorb that follows prev in a chain (see
-// chain.go; "" for none): it is hashed as it streams in if prev is hashed
-// already, else in the background once stored.
-func (s *Service) PutChainedXorb(ctx context.Context, h xet.Hash, body io.Reader, prev string) (bool, error) {
+// Errors about the body wrap ErrInvalid. prev, if not "", is the xorb
+// that precedes this one in a chain (chain.go): this one is then hashed
+// as it streams in if prev is hashed already, else in the background once
+// stored.
+func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader, prev string) (bool, error) {
 	var l *chainLink
 	if prev != "" {
 		if l, _ = s.chainLinks(h, prev); l != nil {
