@@ -79,6 +79,7 @@ func BenchmarkXetShardManyFiles(b *testing.B) {
 	h.CreateRepo(b, h.Alice, "alice/many", false)
 	tok := getXetToken(b, h, h.Alice, "alice/many", "write", "main")
 	for i := 0; i < b.N; i++ {
+		b.StopTimer()
 		xorbs, body, _, _ := manySmallXetFiles(int64(i), files)
 		sendXorbs(b, h, tok, xorbs)
 		b.StartTimer()
