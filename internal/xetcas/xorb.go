@@ -101,9 +101,10 @@ func (s *Service) HasXorb(ctx context.Context, h xet.Hash) (int64, bool, error) 
 // stored.
 func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader, prev string) (bool, error) {
 	var l *chainLink
+	var mem *chainMem
 	if prev != "" {
 		if l, _ = s.chainLinks(h, prev); l != nil {
-			defer s.chainDone(l, h)
+			defer func() { s.chainDone(l, h, mem) }()
 		}
 	}
 	if _, ok, err := s.HasXorb(ctx, h); err != nil || ok {
@@ -122,11 +123,18 @@ func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader, prev 
 	var infos []xorb.ChunkInfo
 	var rawSize uint64
 	d := s.chainStart(l)
+	if l != nil && d == nil {
+		// Hashed later: from memory if there is room, else read back.
+		mem = s.chains.takeMem()
+	}
 	oid, size, err := s.blobs.PutNamed(ctx, func(w io.Writer) (string, error) {
 		var err error
 		var raw io.Writer
-		if d != nil {
+		switch {
+		case d != nil:
 			raw = d
+		case mem != nil:
+			raw = mem
 		}
 		if infos, rawSize, err = copyXorb(h, body, w, raw); err != nil {
 			return "", err

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/wharfhub/wharf/internal/store/blob"
 )
@@ -17,9 +21,10 @@ import (
 // Store is a [blob.Backend] that keeps objects as files under a directory.
 // It is safe for concurrent use, also by several processes sharing dir.
 type Store struct {
-	dir     string
-	objects string // dir/objects: published objects, dir/objects/ab/cd/<oid>
-	tmp     string // dir/tmp: staged objects, removed or renamed by Commit
+	dir      string
+	objects  string      // dir/objects: published objects, dir/objects/ab/cd/<oid>
+	tmp      string      // dir/tmp: staged objects, removed or renamed by Commit
+	noDirect atomic.Bool // the filesystem refused direct I/O
 }
 
 var (
@@ -62,11 +67,38 @@ func (s *Store) Create(ctx context.Context) (blob.Staged, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(s.tmp, tmpPrefix+"*")
+	f, direct, err := s.createTemp()
 	if err != nil {
 		return nil, fmt.Errorf("create staged blob: %w", err)
 	}
-	return &staged{s: s, f: f}, nil
+	return &staged{s: s, f: f, direct: direct}, nil
+}
+
+// openFile is os.OpenFile; tests replace it to inject faults.
+var openFile = os.OpenFile
+
+// createTemp creates a fresh temp file in dir/tmp, opened for direct I/O
+// unless the filesystem refuses it (tmpfs does), which is then not asked
+// again.
+func (s *Store) createTemp() (f *os.File, direct bool, err error) {
+	for range 100 {
+		name := filepath.Join(s.tmp, tmpPrefix+strconv.FormatUint(rand.Uint64(), 36))
+		direct = oDirect != 0 && !s.noDirect.Load()
+		flags := os.O_RDWR | os.O_CREATE | os.O_EXCL
+		if direct {
+			flags |= oDirect
+		}
+		f, err = openFile(name, flags, 0o600)
+		if direct && errors.Is(err, syscall.EINVAL) {
+			s.noDirect.Store(true)
+			direct = false
+			f, err = openFile(name, flags&^oDirect, 0o600)
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return f, direct, err
+		}
+	}
+	return nil, false, errors.New("no unused temp file name")
 }
 
 // Open opens the file of oid. The returned [blob.Object] is an *os.File
@@ -207,15 +239,50 @@ func (s *Store) Sweep(ctx context.Context, olderThan time.Duration) (removed int
 
 // staged is a temp file in dir/tmp.
 type staged struct {
-	s    *Store
-	f    *os.File
-	done bool // committed or aborted: the temp file is gone
+	s      *Store
+	f      *os.File
+	direct bool // f is open for direct I/O
+	done   bool // committed or aborted: the temp file is gone
 }
+
+// directAlign is the alignment direct I/O needs of buffers, lengths and
+// file offsets (the largest logical block size in use).
+const directAlign = 4096
 
 // Write appends p to the temp file. staged deliberately has no ReadFrom:
 // only blob.Store writes to it, through its hashing writer.
+//
+// While the file is open for direct I/O, whole aligned blocks of p go to
+// the disk without passing through the page cache: on a busy or virtual
+// machine, filling the page cache with gigabytes of uploads costs more CPU
+// than hashing them, and evicts what readers use. blob.Store writes from
+// large pooled buffers, so every write but the last of an object is
+// aligned; the first write that is not (the tail) turns direct I/O off for
+// the rest of the file. The data is durable only after Commit's fsync
+// either way.
 func (t *staged) Write(p []byte) (int, error) {
-	return t.f.Write(p)
+	n := 0
+	if t.direct {
+		if len(p) > 0 && uintptr(unsafe.Pointer(&p[0]))%directAlign == 0 {
+			if m := len(p) &^ (directAlign - 1); m > 0 {
+				var err error
+				n, err = t.f.Write(p[:m])
+				if err != nil && !(n == 0 && errors.Is(err, syscall.EINVAL)) {
+					return n, err
+				}
+			}
+		}
+		if n == len(p) {
+			return n, nil
+		}
+		// Unaligned (or refused) data: the rest of the file is buffered.
+		if err := clearDirect(t.f); err != nil {
+			return n, fmt.Errorf("write staged blob: %w", err)
+		}
+		t.direct = false
+	}
+	m, err := t.f.Write(p[n:])
+	return n + m, err
 }
 
 // Commit fsyncs the temp file, renames it to the object's path and fsyncs
