@@ -59,7 +59,7 @@ func (c *Client) scanXet(ctx context.Context, content Content) (string, *xetScan
 		return hex.EncodeToString(sum[:]), scanBytes(data), nil
 	}
 	s := &xetScan{size: size, chunks: make([]xetChunk, 0, size/chunk.TargetSize+1)}
-	sum, err := c.readChunks(ctx, content, func(sg *segment) error {
+	sum, err := c.readChunks(ctx, content, true, func(sg *segment) error {
 		s.chunks = append(s.chunks, sg.chunks...)
 		return nil
 	})
@@ -81,10 +81,11 @@ type segment struct {
 // readChunks reads content once, scanSegment bytes at a time. Each segment
 // is cut into chunks whose hashes are computed on up to Workers goroutines
 // while the next segment is read and cut, and the sha256 runs on its own
-// goroutine. use gets every segment, in order, once its chunks are hashed;
-// the segment's data is valid until use returns. It returns the hex sha256,
-// and fails if content does not have exactly content.Size() bytes.
-func (c *Client) readChunks(ctx context.Context, content Content, use func(*segment) error) (string, error) {
+// goroutine (unless withSHA256 is false: it then returns ""). use gets
+// every segment, in order, once its chunks are hashed; the segment's data
+// is valid until use returns. It returns the hex sha256, and fails if
+// content does not have exactly content.Size() bytes.
+func (c *Client) readChunks(ctx context.Context, content Content, withSHA256 bool, use func(*segment) error) (string, error) {
 	ra, done, err := content.ReaderAt()
 	if err != nil {
 		return "", err
@@ -102,7 +103,9 @@ func (c *Client) readChunks(ctx context.Context, content Content, use func(*segm
 	go func() {
 		defer close(shaDone)
 		for j := range shaJobs {
-			sum.Write(j.data)
+			if withSHA256 {
+				sum.Write(j.data)
+			}
 			j.wg.Done()
 		}
 	}()
@@ -188,6 +191,9 @@ func (c *Client) readChunks(ctx context.Context, content Content, use func(*segm
 		return "", err
 	}
 	stop()
+	if !withSHA256 {
+		return "", nil
+	}
 	return hex.EncodeToString(sum.Sum(nil)), nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/wharfhub/wharf/xet"
 	"github.com/wharfhub/wharf/xet/chunk"
@@ -76,6 +78,10 @@ func (c *Client) streamXet(ctx context.Context, r Repo, a *AddOp, o *CommitOptio
 	if resp.StatusCode != http.StatusNotFound {
 		return false, nil // known, or no answer we understand
 	}
+	// A Wharf CAS computes the sha256 of the files of a shard itself
+	// (from the content it verified against the chunk hashes computed
+	// here) and returns it: the file is then read without hashing it.
+	serverSHA256 := slices.Contains(strings.Split(resp.Header.Get(xet.FeaturesHeader), ","), xet.FeatureFileSHA256)
 
 	f := &xetFile{a: a, scan: &xetScan{size: a.size}, chainNext: xetChainStart}
 	s := &xetSession{c: c, tok: tok, o: o, files: []*xetFile{f},
@@ -86,13 +92,27 @@ func (c *Client) streamXet(ctx context.Context, r Repo, a *AddOp, o *CommitOptio
 	var sum string
 	err = s.packing(ctx, a.size, func(ctx context.Context, p *packer) error {
 		var err error
-		sum, err = c.streamFile(ctx, s, f, p)
+		sum, err = c.streamFile(ctx, s, f, p, !serverSHA256)
 		return err
 	})
 	if err != nil {
 		return true, err
 	}
 	a.sha256, a.xet = sum, f.scan
+	if a.sha256 == "" {
+		// Register the file now (a shard without its sha256) to learn
+		// its sha256, which the commit names it by; the upload's shard
+		// names it again, with it.
+		if err := s.sendShards(ctx); err != nil {
+			return true, err
+		}
+		if a.sha256 == "" {
+			c.log.LogAttrs(ctx, slog.LevelDebug, "xet: the CAS did not return the sha256 of a streamed file; hashing it", slog.String("path", a.PathInRepo))
+			if a.sha256, _, err = hashes(ctx, a.Content, false); err != nil {
+				return true, err
+			}
+		}
+	}
 	a.streamed = &xetStreamed{cas: info.CASURL, refs: s.refs, terms: f.terms}
 	return true, nil
 }
@@ -118,10 +138,11 @@ func firstChunk(content Content) (xet.Hash, error) {
 
 // streamFile reads f once (readChunks): each segment's chunks are placed
 // (packed into p's xorbs, or referenced if seen earlier in the file) while
-// the next one is read and hashed. It returns the hex sha256.
-func (c *Client) streamFile(ctx context.Context, s *xetSession, f *xetFile, p *packer) (string, error) {
+// the next one is read and hashed. It returns the hex sha256 ("" unless
+// withSHA256).
+func (c *Client) streamFile(ctx context.Context, s *xetSession, f *xetFile, p *packer, withSHA256 bool) (string, error) {
 	idx := 0 // index in the file of the next chunk to place
-	return c.readChunks(ctx, f.a.Content, func(sg *segment) error {
+	return c.readChunks(ctx, f.a.Content, withSHA256, func(sg *segment) error {
 		f.scan.chunks = append(f.scan.chunks, sg.chunks...)
 		for k, ch := range sg.chunks {
 			data := sg.data[sg.starts[k] : sg.starts[k]+int(ch.size)]

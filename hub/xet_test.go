@@ -3,6 +3,8 @@ package hub_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +23,7 @@ import (
 	"github.com/wharfhub/wharf/internal/server/servertest"
 	"github.com/wharfhub/wharf/internal/store/sqlstore/sqltest"
 	"github.com/wharfhub/wharf/wire"
+	"github.com/wharfhub/wharf/xet"
 )
 
 func TestMain(m *testing.M) {
@@ -643,10 +646,28 @@ func TestXetStreamedAndChained(t *testing.T) {
 		}
 	}
 
-	// Streamed: its xorbs go out while it is hashed, before the upload
-	// asks for its own CAS token (the second one).
+	// lfsOID checks that the repo names path by the sha256 of want (the
+	// sha256 of a streamed file comes from the server).
+	lfsOID := func(path string, want []byte) {
+		t.Helper()
+		infos, err := c.PathsInfo(ctx, r, "", []string{path}, false)
+		ok(t, err)
+		sum := sha256.Sum256(want)
+		if len(infos) != 1 || infos[0].LFS == nil || infos[0].LFS.OID != hex.EncodeToString(sum[:]) {
+			t.Fatalf("%s: %+v, want LFS oid %x", path, infos, sum)
+		}
+	}
+
+	// Streamed: its xorbs go out while it is read (not hashed: the
+	// server returns its sha256 from a shard sent at once), before the
+	// upload asks for its own CAS token (the second one).
 	big := randomBytes(5, 70<<20)
+	_, _, shards0, _ := tap.stats()
 	commit("a/big.bin", big)
+	lfsOID("a/big.bin", big)
+	if _, _, shards, _ := tap.stats(); shards-shards0 != 2 {
+		t.Fatalf("%d shards for a streamed file, want 2 (its own, to learn its sha256, then the upload's)", shards-shards0)
+	}
 	tap.mu.Lock()
 	firstXorb, tokens := -1, []int{}
 	for i, req := range tap.reqs {
@@ -676,4 +697,32 @@ func TestXetStreamedAndChained(t *testing.T) {
 	if _, after, _, _ := tap.stats(); after-before > 4<<20 {
 		t.Fatalf("re-upload with the last MiB changed sent %d bytes of xorbs", after-before)
 	}
+
+	// A CAS that does not offer to compute the sha256: the file is
+	// hashed as it streams, one shard.
+	tap.mu.Lock()
+	tap.after = func(resp *http.Response) { resp.Header.Del(xet.FeaturesHeader) }
+	tap.mu.Unlock()
+	d := randomBytes(10, 65<<20)
+	_, _, shards0, _ = tap.stats()
+	commit("d/big.bin", d)
+	lfsOID("d/big.bin", d)
+	if _, _, shards, _ := tap.stats(); shards-shards0 != 1 {
+		t.Fatalf("%d shards without the feature, want 1", shards-shards0)
+	}
+	// One that offers it but does not return it: the file is hashed
+	// after all.
+	tap.mu.Lock()
+	tap.after = func(resp *http.Response) {
+		if resp.Request.Method == http.MethodPost && strings.HasSuffix(resp.Request.URL.Path, "/v1/shards") {
+			resp.Body.Close()
+			resp.Body = io.NopCloser(strings.NewReader(`{"result":1}`))
+			resp.ContentLength = -1
+			resp.Header.Del("Content-Length")
+		}
+	}
+	tap.mu.Unlock()
+	e := randomBytes(11, 65<<20)
+	commit("e/big.bin", e)
+	lfsOID("e/big.bin", e)
 }

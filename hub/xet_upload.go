@@ -682,10 +682,14 @@ func (s *xetSession) sendShards(ctx context.Context) error {
 		push(shard.RecordSize * (1 + len(x.Chunks)))
 		cur.Xorbs = append(cur.Xorbs, x)
 	}
+	noSHA := map[string]*xetFile{} // files sent without their sha256, by file hash
 	for _, f := range s.files {
 		sf, err := s.shardFile(f)
 		if err != nil {
 			return err
+		}
+		if !sf.HasSHA256 {
+			noSHA[sf.Hash.String()] = f
 		}
 		push(shard.RecordSize * (2 + 2*len(sf.Terms)))
 		cur.Files = append(cur.Files, sf)
@@ -701,6 +705,13 @@ func (s *xetSession) sendShards(ctx context.Context) error {
 		if err := decodeJSON(resp, &out); err != nil {
 			return fmt.Errorf("hub: xet: upload shard: %w", err)
 		}
+		for _, sf := range sh.Files {
+			if f := noSHA[sf.Hash.String()]; f != nil {
+				if sum := out.FileSHA256[sf.Hash.String()]; validOID(sum) {
+					f.a.sha256 = sum
+				}
+			}
+		}
 		if s.cache != nil && len(sh.Xorbs) > 0 {
 			s.c.xet.cacheMu.Lock()
 			if err := s.cache.saveUpload(body); err != nil {
@@ -714,19 +725,24 @@ func (s *xetSession) sendShards(ctx context.Context) error {
 
 // shardFile describes f for the shard: its file hash, its terms with
 // their range hashes (over f's own chunk hashes, which are the xorbs'
-// chunks) and its sha256.
+// chunks) and its sha256, if known.
 func (s *xetSession) shardFile(f *xetFile) (shard.File, error) {
 	chunks := f.scan.chunks
 	leaves := make([]xet.Leaf, len(chunks))
 	for i, ch := range chunks {
 		leaves[i] = xet.Leaf{Hash: ch.hash, Size: uint64(ch.size)}
 	}
-	sf := shard.File{Hash: xet.FileHash(leaves), Verified: true, HasSHA256: true, Terms: make([]shard.Term, len(f.terms))}
-	sum, err := hex.DecodeString(f.a.sha256)
-	if err != nil || len(sum) != 32 {
-		return sf, fmt.Errorf("hub: xet: invalid sha256 %q of %s", f.a.sha256, f.a.PathInRepo)
+	sf := shard.File{Hash: xet.FileHash(leaves), Verified: true, Terms: make([]shard.Term, len(f.terms))}
+	if f.a.sha256 != "" {
+		// Left out only by a streamed file, for a CAS that computes it
+		// (xet.FeatureFileSHA256).
+		sum, err := hex.DecodeString(f.a.sha256)
+		if err != nil || len(sum) != 32 {
+			return sf, fmt.Errorf("hub: xet: invalid sha256 %q of %s", f.a.sha256, f.a.PathInRepo)
+		}
+		sf.HasSHA256 = true
+		copy(sf.SHA256[:], sum)
 	}
-	copy(sf.SHA256[:], sum)
 	hashes := make([]xet.Hash, 0, 64)
 	next := 0
 	for i, t := range f.terms {
@@ -786,4 +802,17 @@ func (r *chunkReader) get(off int64, n int) ([]byte, error) {
 func (r *chunkReader) close() {
 	r.done()
 	scanBuffers.Put(r.buf)
+}
+
+// validOID reports whether s is a sha256 in lowercase hex.
+func validOID(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -110,7 +110,21 @@ type UploadXorbResponse struct {
 }
 
 // UploadShardResponse is the body of POST /v1/shards: 1 if the shard registered
-// new files, 0 if everything was known.
+// new files, 0 if everything was known. FileSHA256 is a Wharf extension
+// (other clients ignore it, other CAS servers do not send it): the sha256
+// of every file of the shard, by file hash (hex), as the server computed
+// it from the stored content, so that a client may leave it out of the
+// shard (see FeaturesHeader).
 type UploadShardResponse struct {
-	Result int `json:"result"`
+	Result     int               `json:"result"`
+	FileSHA256 map[string]string `json:"wharf_file_sha256,omitempty"`
 }
+
+// FeaturesHeader is a Wharf extension: a CAS that sends it on its answers
+// lists what it does beyond the Xet protocol. FeatureFileSHA256: shards
+// may leave out a file's sha256 (its metadata extension); the CAS computes
+// it and returns it in UploadShardResponse.FileSHA256.
+const (
+	FeaturesHeader    = "X-Wharf-Cas-Features"
+	FeatureFileSHA256 = "file-sha256"
+)

@@ -49,6 +49,7 @@ func (s *Server) casURL(r *http.Request) string { return s.baseURL(r) + casPrefi
 // routeCAS serves the CAS API (XET.md §5): the /v1 and /v2 families, and
 // the unprefixed and singular aliases older hf_xet releases use.
 func (s *Server) routeCAS(w http.ResponseWriter, r *http.Request, segs []string) {
+	w.Header().Set(xet.FeaturesHeader, xet.FeatureFileSHA256)
 	version := "v1"
 	if segs[0] == "v1" || segs[0] == "v2" {
 		version, segs = segs[0], segs[1:]
@@ -200,12 +201,12 @@ func (s *Server) casPutShard(w http.ResponseWriter, r *http.Request, v2 bool) {
 	}
 	ctx := r.Context()
 	if !v2 {
-		n, err := s.xet.PutShard(ctx, claims.Repo, data, nil)
+		n, sums, err := s.xet.PutShard(ctx, claims.Repo, data, nil)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, xet.UploadShardResponse{Result: n})
+		writeJSON(w, http.StatusOK, xet.UploadShardResponse{Result: n, FileSHA256: sums})
 		return
 	}
 	// v2: NDJSON progress frames, then a result or an error frame.
@@ -234,7 +235,7 @@ func (s *Server) casPutShard(w http.ResponseWriter, r *http.Request, v2 bool) {
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		n, err := s.xet.PutShard(ctx, claims.Repo, data, func(verified, total int) {
+		n, _, err := s.xet.PutShard(ctx, claims.Repo, data, func(verified, total int) {
 			send(map[string]any{"type": "validating", "verified": verified, "total": total})
 		})
 		done <- outcome{n, err}

@@ -27,38 +27,52 @@ type Progress func(verified, total int)
 // metadata, when present). Only then, in one transaction, are the files
 // registered, their content linked to repo by sha256 (so a commit can name
 // them as LFS files), and their dedup chunks indexed. It returns 1 if a file
-// was new, 0 if all were known. Errors about the shard wrap ErrInvalid.
-func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progress Progress) (int, error) {
+// was new, 0 if all were known, and the sha256 of every file by file hash
+// (hex). Errors about the shard wrap ErrInvalid.
+func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progress Progress) (int, map[string]string, error) {
+	n, regs, err := s.putShard(ctx, repo, data, progress)
+	if err != nil {
+		return 0, nil, err
+	}
+	sums := make(map[string]string, len(regs))
+	for _, rg := range regs {
+		sums[rg.f.Hash.String()] = rg.f.SHA256
+	}
+	return n, sums, nil
+}
+
+// shardFile is a file of a shard being registered.
+type shardFile struct {
+	f     *File
+	dedup map[xet.Hash]xet.Hash // chunk -> xorb
+}
+
+func (s *Service) putShard(ctx context.Context, repo int64, data []byte, progress Progress) (int, []shardFile, error) {
 	if len(data) > shard.MaxUploadSize {
-		return 0, errorf(ErrInvalid, "shard too large: %d bytes, the limit is %d", len(data), shard.MaxUploadSize)
+		return 0, nil, errorf(ErrInvalid, "shard too large: %d bytes, the limit is %d", len(data), shard.MaxUploadSize)
 	}
 	sh, err := shard.Parse(data)
 	if err != nil {
-		return 0, errorf(ErrInvalid, "%v", err)
+		return 0, nil, errorf(ErrInvalid, "%v", err)
 	}
 	// CAS blocks list the xorbs the client created: they must all be here.
 	for _, xb := range sh.Xorbs {
 		x, err := s.loadXorb(ctx, xb.Hash)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
-				return 0, errorf(ErrInvalid, "shard lists xorb %s, which was not uploaded", xb.Hash)
+				return 0, nil, errorf(ErrInvalid, "shard lists xorb %s, which was not uploaded", xb.Hash)
 			}
-			return 0, err
+			return 0, nil, err
 		}
 		if len(xb.Chunks) != 0 && len(xb.Chunks) != x.n() {
-			return 0, errorf(ErrInvalid, "shard lists xorb %s with %d chunks; it has %d", xb.Hash, len(xb.Chunks), x.n())
+			return 0, nil, errorf(ErrInvalid, "shard lists xorb %s with %d chunks; it has %d", xb.Hash, len(xb.Chunks), x.n())
 		}
 	}
-	type reg struct {
-		f      *File
-		dedup  map[xet.Hash]xet.Hash // chunk -> xorb
-		sha256 string
-	}
-	regs := make([]reg, 0, len(sh.Files))
+	regs := make([]shardFile, 0, len(sh.Files))
 	for fi := range sh.Files {
 		sf := &sh.Files[fi]
 		if !sf.Verified && len(sf.Terms) > 0 {
-			return 0, errorf(ErrInvalid, "file %s has no verification entries: shard uploads must carry them", sf.Hash)
+			return 0, nil, errorf(ErrInvalid, "file %s has no verification entries: shard uploads must carry them", sf.Hash)
 		}
 		f := &File{Hash: sf.Hash, Terms: make([]FileTerm, 0, len(sf.Terms))}
 		var leaves []xet.Leaf
@@ -67,20 +81,20 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 			x, err := s.loadXorb(ctx, t.Xorb)
 			if err != nil {
 				if errors.Is(err, ErrNotFound) {
-					return 0, errorf(ErrInvalid, "file %s term %d: xorb %s was not uploaded", sf.Hash, ti, t.Xorb)
+					return 0, nil, errorf(ErrInvalid, "file %s term %d: xorb %s was not uploaded", sf.Hash, ti, t.Xorb)
 				}
-				return 0, err
+				return 0, nil, err
 			}
 			if t.Start >= t.End || int(t.End) > x.n() {
-				return 0, errorf(ErrInvalid, "file %s term %d: chunk range [%d, %d) is invalid for xorb %s of %d chunks", sf.Hash, ti, t.Start, t.End, t.Xorb, x.n())
+				return 0, nil, errorf(ErrInvalid, "file %s term %d: chunk range [%d, %d) is invalid for xorb %s of %d chunks", sf.Hash, ti, t.Start, t.End, t.Xorb, x.n())
 			}
 			unpacked := x.rawOff[t.End] - x.rawOff[t.Start]
 			if uint64(t.UnpackedBytes) != unpacked {
-				return 0, errorf(ErrInvalid, "file %s term %d: %d unpacked bytes declared, the chunks hold %d", sf.Hash, ti, t.UnpackedBytes, unpacked)
+				return 0, nil, errorf(ErrInvalid, "file %s term %d: %d unpacked bytes declared, the chunks hold %d", sf.Hash, ti, t.UnpackedBytes, unpacked)
 			}
 			hashes := x.hashes[t.Start:t.End]
 			if got := xet.RangeHash(hashes); got != t.RangeHash {
-				return 0, errorf(ErrInvalid, "file %s term %d: verification hash does not match the chunks of xorb %s [%d, %d)", sf.Hash, ti, t.Xorb, t.Start, t.End)
+				return 0, nil, errorf(ErrInvalid, "file %s term %d: verification hash does not match the chunks of xorb %s [%d, %d)", sf.Hash, ti, t.Xorb, t.Start, t.End)
 			}
 			for i, h := range hashes {
 				leaves = append(leaves, xet.Leaf{Hash: h, Size: x.rawOff[int(t.Start)+i+1] - x.rawOff[int(t.Start)+i]})
@@ -92,9 +106,9 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 			f.Size += int64(unpacked)
 		}
 		if got := xet.FileHash(leaves); got != sf.Hash {
-			return 0, errorf(ErrInvalid, "file reconstruction does not produce this hash: terms hash to %s, the shard says %s", got, sf.Hash)
+			return 0, nil, errorf(ErrInvalid, "file reconstruction does not produce this hash: terms hash to %s, the shard says %s", got, sf.Hash)
 		}
-		regs = append(regs, reg{f: f, dedup: dedup})
+		regs = append(regs, shardFile{f: f, dedup: dedup})
 	}
 	// Read every new file back: its sha256 is what commits will name it by.
 	hashes := make([]xet.Hash, len(regs))
@@ -103,7 +117,7 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 	}
 	known, err := s.knownSHA256(ctx, hashes)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	// Files of a folder of small files share xorbs: such a xorb is read
 	// once, whole, instead of once per file.
@@ -125,11 +139,11 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 			if whole == nil || whole.x.hash != t.Xorb {
 				whole.release()
 				if whole, err = s.readWholeXorb(ctx, t.Xorb); err != nil {
-					return 0, err
+					return 0, nil, err
 				}
 			}
 			if sum, err = whole.sha256(f, t); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 			s.shaReadBack.Add(1)
 		default:
@@ -142,12 +156,12 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 				buf = make([]byte, n)
 			}
 			if sum, err = s.fileSHA256(ctx, f, buf[:cap(buf)]); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 		}
 		sf := &sh.Files[i]
 		if sf.HasSHA256 && hex.EncodeToString(sf.SHA256[:]) != sum {
-			return 0, errorf(ErrInvalid, "file %s: the shard says sha256 %x, its content has sha256 %s", sf.Hash, sf.SHA256, sum)
+			return 0, nil, errorf(ErrInvalid, "file %s: the shard says sha256 %x, its content has sha256 %s", sf.Hash, sf.SHA256, sum)
 		}
 		f.SHA256 = sum
 		if progress != nil {
@@ -198,9 +212,9 @@ func (s *Service) PutShard(ctx context.Context, repo int64, data []byte, progres
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return result, nil
+	return result, regs, nil
 }
 
 // knownSHA256 returns the sha256 of the files among hashes that are
