@@ -19,6 +19,16 @@ var bufPool = sync.Pool{New: func() any {
 	return &b
 }}
 
+// largeBufSize is the buffer of a bufferedWriter once its content passed
+// bufSize: a large object (a 64 MiB xorb) goes out in few writes, which
+// matters most for direct I/O, where every write waits for the disk.
+const largeBufSize = 8 << 20
+
+var largeBufPool = sync.Pool{New: func() any {
+	b := make([]byte, largeBufSize)
+	return &b
+}}
+
 // verify runs fill with a verifier in front of dst, then checks count and
 // digest. Every error it returns is wrapped with the oid.
 func verify(ctx context.Context, oid string, size int64, dst io.Writer, fill func(io.Writer) error) error {
@@ -228,6 +238,11 @@ func (w *bufferedWriter) Write(p []byte) (int, error) {
 			if err := w.flush(); err != nil {
 				return total - len(p), err
 			}
+			if len(*w.buf) == bufSize {
+				// More than bufSize: a large object.
+				bufPool.Put(w.buf)
+				w.buf = largeBufPool.Get().(*[]byte)
+			}
 		}
 	}
 	return total, nil
@@ -241,10 +256,14 @@ func (w *bufferedWriter) flush() error {
 	return w.err
 }
 
-// close flushes what is buffered and gives the buffer back to the pool.
+// close flushes what is buffered and gives the buffer back to its pool.
 func (w *bufferedWriter) close() error {
 	err := w.flush()
-	bufPool.Put(w.buf)
+	if len(*w.buf) == largeBufSize {
+		largeBufPool.Put(w.buf)
+	} else {
+		bufPool.Put(w.buf)
+	}
 	w.buf = nil
 	return err
 }

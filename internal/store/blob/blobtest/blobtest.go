@@ -482,7 +482,7 @@ func testPutFrom(t *testing.T, s *blob.Store) {
 // failed fill leaves nothing; an invalid name is refused.
 func testPutNamed(t *testing.T, s *blob.Store) {
 	ctx := t.Context()
-	b := Data(12, 2<<20+5)
+	b := Data(12, 10<<20+5) // past the small and the large buffer of the store
 	name := OID(append([]byte("a name that is not the sha256 "), b...))
 	_, _, err := s.PutNamed(ctx, func(w io.Writer) (string, error) {
 		w.Write(b[:1<<20])
