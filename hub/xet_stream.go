@@ -21,7 +21,11 @@ import (
 // chunk of every file) is instead cut into chunks, packed into xorbs and
 // sent while it is hashed, with a CAS token from the repo's
 // xet-write-token endpoint; the upload's shard then names the xorbs sent.
-// Chunks repeated within the file are sent once. If the upload does not
+// A Wharf CAS computes the sha256 of a shard's files and returns it
+// (xet.FeatureFileSHA256): the file is then not hashed here at all but
+// registered at once with a shard of its own, whose answer gives its
+// sha256 (computed from content the CAS verified against the chunk hashes
+// computed here). Chunks repeated within the file are sent once. If the upload does not
 // go through Xet after all, the xorbs sent were for nothing (the server's
 // garbage collection takes them back); any failure to get a token or to
 // look up the first chunk falls back to reading the file twice.
