@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/wharfhub/wharf/xet"
-	"github.com/wharfhub/wharf/xet/xorb"
 )
 
 // Chained sha256 (a Wharf extension; other clients and other Hubs ignore
@@ -58,60 +57,6 @@ type chains struct {
 	mu    sync.Mutex
 	links map[xet.Hash]*chainLink
 	sem   chan struct{} // bounds the xorbs hashed in the background
-	mem   chan struct{} // bounds the xorbs kept in memory to be hashed
-}
-
-// chainMemXorbs is how many xorbs' decoded content (up to 64 MiB each) the
-// server keeps in memory at most, to hash them once their predecessors
-// are: a client sends a few xorbs of a chain at once, so the one that
-// completes first usually waits for its predecessor for a moment. Beyond
-// that, xorbs are read back once stored.
-const chainMemXorbs = 8
-
-// chainMem is the decoded content of a xorb, kept for hashing (a writer
-// that fails silently once full: the xorb is then read back).
-type chainMem struct {
-	b    *[]byte
-	full bool
-}
-
-var chainMemBufs = sync.Pool{New: func() any { b := make([]byte, 0, xorb.MaxRawBytes); return &b }}
-
-func (m *chainMem) Write(p []byte) (int, error) {
-	if !m.full && len(*m.b)+len(p) <= cap(*m.b) {
-		*m.b = append(*m.b, p...)
-	} else {
-		m.full = true
-	}
-	return len(p), nil
-}
-
-// takeMem returns a buffer for a xorb's content, or nil if
-// chainMemXorbs are taken. Give it back with releaseMem.
-func (c *chains) takeMem() *chainMem {
-	c.mu.Lock()
-	if c.mem == nil {
-		c.mem = make(chan struct{}, chainMemXorbs)
-	}
-	sem := c.mem
-	c.mu.Unlock()
-	select {
-	case sem <- struct{}{}:
-	default:
-		return nil
-	}
-	b := chainMemBufs.Get().(*[]byte)
-	*b = (*b)[:0]
-	return &chainMem{b: b}
-}
-
-func (c *chains) releaseMem(m *chainMem) {
-	if m == nil {
-		return
-	}
-	chainMemBufs.Put(m.b)
-	m.b = nil
-	<-c.mem
 }
 
 // link returns the link of h, created if need be. c.mu is held.
@@ -208,19 +153,19 @@ func (s *Service) chainHashed(l *chainLink, h xet.Hash, d hash.Hash, raw int64) 
 // streamed in but is stored (it was there already, or its predecessor
 // came too late), it is hashed in the background; if it is not stored,
 // the claim is dropped so that a retry can take it.
-func (s *Service) chainDone(l *chainLink, h xet.Hash, mem *chainMem) {
+func (s *Service) chainDone(l *chainLink, h xet.Hash, body *xorbBody) {
 	if l.finished {
-		s.chains.releaseMem(mem)
+		s.bodies.release(body)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	_, ok, err := s.HasXorb(ctx, h)
 	cancel()
 	if err == nil && ok {
-		go s.hashLink(l, l.before, h, mem)
+		go s.hashLink(l, l.before, h, body)
 		return
 	}
-	s.chains.releaseMem(mem)
+	s.bodies.release(body)
 	s.chains.mu.Lock()
 	l.registered = false
 	s.chains.mu.Unlock()
@@ -253,11 +198,11 @@ func (c *chains) expire(now time.Time) {
 }
 
 // hashLink computes l in the background: before's chain and state (or a
-// fresh sha256) and the decoded content of stored xorb h, which mem holds
-// if it is not nil and not full (else it is read back).
-func (s *Service) hashLink(l, before *chainLink, h xet.Hash, mem *chainMem) {
+// fresh sha256) and the decoded content of stored xorb h, from its body
+// if it is not nil (else it is read back).
+func (s *Service) hashLink(l, before *chainLink, h xet.Hash, body *xorbBody) {
 	defer close(l.done)
-	defer s.chains.releaseMem(mem)
+	defer s.bodies.release(body)
 	ctx, cancel := context.WithTimeout(context.Background(), chainWait)
 	defer cancel()
 	d := sha256.New()
@@ -284,9 +229,15 @@ func (s *Service) hashLink(l, before *chainLink, h xet.Hash, mem *chainMem) {
 	}
 	defer func() { <-s.chains.sem }()
 	var n int64
-	if mem != nil && !mem.full {
-		d.Write(*mem.b)
-		n = int64(len(*mem.b))
+	if body != nil {
+		// Checked when it was stored: decoded, not hashed again.
+		x, err := s.loadXorb(ctx, h)
+		if err != nil {
+			return
+		}
+		if n, err = (&wholeXorb{x: x, data: body.data}).write(d, 0, x.n()); err != nil {
+			return
+		}
 	} else {
 		var err error
 		if n, err = s.hashXorb(ctx, h, d); err != nil {

@@ -80,6 +80,7 @@ type Service struct {
 	norder []xet.Hash
 
 	chains chains
+	bodies bodySlots // xorb bodies held in memory
 	// sha256 of new files at shard time: from a chain, or read back.
 	shaChain, shaReadBack atomic.Int64
 }

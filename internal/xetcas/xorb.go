@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/wharfhub/wharf/internal/store/blob"
 	"github.com/wharfhub/wharf/xet"
@@ -101,10 +102,10 @@ func (s *Service) HasXorb(ctx context.Context, h xet.Hash) (int64, bool, error) 
 // stored.
 func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader, prev string) (bool, error) {
 	var l *chainLink
-	var mem *chainMem
+	var whole *xorbBody // the body read whole, kept for l's hashing if need be
 	if prev != "" {
 		if l, _ = s.chainLinks(h, prev); l != nil {
-			defer func() { s.chainDone(l, h, mem) }()
+			defer func() { s.chainDone(l, h, whole) }()
 		}
 	}
 	if _, ok, err := s.HasXorb(ctx, h); err != nil || ok {
@@ -117,26 +118,36 @@ func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader, prev 
 		}
 		return false, err
 	}
+	// Read whole if a buffer is free: then checked in place and stored
+	// in one write, with no copy.
+	if whole = s.bodies.take(); whole != nil {
+		if err := whole.readFrom(body); err != nil {
+			s.bodies.release(whole)
+			whole = nil
+			return false, err
+		}
+	}
 	// Stored under a name derived from its Xet hash and chunk layout
-	// (XorbKey), which CopyXorb verifies as it streams: no other hash of
-	// the bytes is needed.
+	// (XorbKey), which checkXorb verifies: no other hash of the bytes is
+	// needed.
 	var infos []xorb.ChunkInfo
 	var rawSize uint64
 	d := s.chainStart(l)
-	if l != nil && d == nil {
-		// Hashed later: from memory if there is room, else read back.
-		mem = s.chains.takeMem()
-	}
 	oid, size, err := s.blobs.PutNamed(ctx, func(w io.Writer) (string, error) {
-		var err error
 		var raw io.Writer
-		switch {
-		case d != nil:
+		if d != nil {
 			raw = d
-		case mem != nil:
-			raw = mem
 		}
-		if infos, rawSize, err = copyXorb(h, body, w, raw); err != nil {
+		var err error
+		if whole != nil {
+			rd := xorb.NewBytesReader(whole.data)
+			if infos, rawSize, err = checkXorb(h, rd, nil, raw); err != nil {
+				return "", err
+			}
+			if _, err := w.Write(whole.data[:rd.Offset()]); err != nil { // no footer
+				return "", err
+			}
+		} else if infos, rawSize, err = checkXorb(h, xorb.NewReader(body), w, raw); err != nil {
 			return "", err
 		}
 		if d != nil {
@@ -146,6 +157,11 @@ func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader, prev 
 		}
 		return XorbKey(h, infos), nil
 	})
+	if l == nil || d != nil || err != nil {
+		// Not kept to be hashed later.
+		s.bodies.release(whole)
+		whole = nil
+	}
 	if err != nil {
 		return false, err
 	}
@@ -157,6 +173,67 @@ func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader, prev 
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// xorbBodies is how many xorb bodies (up to xorb.MaxSerialized bytes
+// each) the server holds in memory at once: uploads beyond are checked as
+// they stream in, and chained xorbs waiting for their predecessor to be
+// hashed (a client sends a few xorbs of a chain at once) keep theirs.
+const xorbBodies = 8
+
+// xorbBody is an uploaded xorb read whole into a pooled buffer.
+type xorbBody struct {
+	buf  *[]byte
+	data []byte
+}
+
+var xorbBodyBufs = sync.Pool{New: func() any { b := make([]byte, xorb.MaxSerialized+1); return &b }}
+
+// bodySlots bounds the xorb bodies held (xorbBodies).
+type bodySlots struct {
+	once sync.Once
+	sem  chan struct{}
+}
+
+// take returns an empty body, or nil if xorbBodies are held.
+func (b *bodySlots) take() *xorbBody {
+	b.once.Do(func() { b.sem = make(chan struct{}, xorbBodies) })
+	select {
+	case b.sem <- struct{}{}:
+	default:
+		return nil
+	}
+	return &xorbBody{buf: xorbBodyBufs.Get().(*[]byte)}
+}
+
+// release gives body back (nil is ignored).
+func (b *bodySlots) release(body *xorbBody) {
+	if body == nil {
+		return
+	}
+	xorbBodyBufs.Put(body.buf)
+	body.buf, body.data = nil, nil
+	<-b.sem
+}
+
+// readFrom reads r to its end into the body. A body larger than
+// xorb.MaxSerialized is an error wrapping ErrInvalid; r's errors are
+// returned as they are.
+func (x *xorbBody) readFrom(r io.Reader) error {
+	b := *x.buf
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err == io.EOF {
+			x.data = b[:n]
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return errorf(ErrInvalid, "xorb larger than %d bytes", xorb.MaxSerialized)
 }
 
 // XorbKey is the blob name of a xorb: a sha256 of its Xet hash and the
@@ -198,9 +275,15 @@ func CopyXorb(h xet.Hash, r io.Reader, w io.Writer) ([]xorb.ChunkInfo, uint64, e
 // copyXorb is CopyXorb, also writing the decoded chunks to raw if it is
 // not nil.
 func copyXorb(h xet.Hash, r io.Reader, w, raw io.Writer) ([]xorb.ChunkInfo, uint64, error) {
+	return checkXorb(h, xorb.NewReader(r), w, raw)
+}
+
+// checkXorb reads xorb h from rd, checking every chunk and the merkle
+// root, writes the frames to w and the decoded chunks to raw (either may
+// be nil), and returns the chunks and their decoded size.
+func checkXorb(h xet.Hash, rd *xorb.Reader, w, raw io.Writer) ([]xorb.ChunkInfo, uint64, error) {
 	var infos []xorb.ChunkInfo
 	var rawSize uint64
-	rd := xorb.NewReader(r)
 	leaves := make([]xet.Leaf, 0, 1024)
 	for {
 		info, data, frame, err := rd.Next()
@@ -213,8 +296,10 @@ func copyXorb(h xet.Hash, r io.Reader, w, raw io.Writer) ([]xorb.ChunkInfo, uint
 			}
 			return nil, 0, err
 		}
-		if _, err := w.Write(frame); err != nil {
-			return nil, 0, err
+		if w != nil {
+			if _, err := w.Write(frame); err != nil {
+				return nil, 0, err
+			}
 		}
 		if raw != nil {
 			raw.Write(data)

@@ -1,7 +1,6 @@
 package xorb
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -14,14 +13,17 @@ import (
 // "XETBLOB"), whose bytes it reads and discards. It decodes and hashes every chunk
 // and enforces [MaxChunks], [MaxRawBytes] and [MaxSerialized] (footer included).
 //
-// A Reader holds 512 KiB of buffers, whatever the size of the xorb. It is
-// not safe for concurrent use.
+// A Reader holds 512 KiB of buffers, whatever the size of the xorb (one made
+// by [NewBytesReader] only what compressed chunks need). It is not safe for
+// concurrent use.
 type Reader struct {
 	r       io.Reader
+	src     []byte // the whole xorb, if inPlace
+	inPlace bool   // made by NewBytesReader
 	n       uint64 // bytes of chunks consumed: the offset of the next header
 	rawOff  uint64
 	count   int
-	frame   []byte // header + payload of the current chunk
+	frame   []byte // header + payload of the current chunk (streams)
 	raw     []byte // decoded current chunk
 	scratch []byte // BG4 streams
 	footer  bool
@@ -33,9 +35,16 @@ func NewReader(r io.Reader) *Reader {
 	return &Reader{r: r}
 }
 
+// NewBytesReader returns a Reader of the serialized xorb b, which it parses
+// in place: frames, and chunks stored uncompressed, are slices of b.
+func NewBytesReader(b []byte) *Reader {
+	return &Reader{src: b, inPlace: true}
+}
+
 // Next returns the next chunk: its description, its decoded bytes and its
 // serialized form (header and payload, exactly as read). Both slices are valid
-// until the next call. After the last chunk, or at a footer, Next returns io.EOF.
+// until the next call (a Reader of bytes returns slices of them, valid as
+// long as they are). After the last chunk, or at a footer, Next returns io.EOF.
 // Errors about the data match [ErrInvalid] and name the chunk; errors of the
 // underlying reader are returned wrapped. Errors are sticky.
 func (r *Reader) Next() (info ChunkInfo, raw []byte, frame []byte, err error) {
@@ -64,14 +73,31 @@ func (r *Reader) failf(format string, args ...any) error {
 	return r.fail(fmt.Errorf(format, args...))
 }
 
-func (r *Reader) next() (ChunkInfo, []byte, []byte, error) {
-	if r.frame == nil {
-		r.frame = make([]byte, HeaderSize+MaxChunkStored)
-		r.raw = make([]byte, 0, MaxChunkRaw)
-		r.scratch = make([]byte, 0, MaxChunkRaw)
+// read returns bytes [at, at+n) of the current frame, reading them from the
+// stream if need be, as io.ReadFull would (k bytes, then io.EOF or
+// io.ErrUnexpectedEOF if the xorb ends first).
+func (r *Reader) read(at, n int) (b []byte, k int, err error) {
+	if !r.inPlace {
+		b = r.frame[at : at+n]
+		k, err = io.ReadFull(r.r, b)
+		return b, k, err
 	}
-	hdr := r.frame[:HeaderSize]
-	k, err := io.ReadFull(r.r, hdr)
+	off := int(r.n) + at
+	k = min(n, len(r.src)-off)
+	switch {
+	case k == 0 && n > 0:
+		err = io.EOF
+	case k < n:
+		err = io.ErrUnexpectedEOF
+	}
+	return r.src[off : off+k], k, err
+}
+
+func (r *Reader) next() (ChunkInfo, []byte, []byte, error) {
+	if r.frame == nil && !r.inPlace {
+		r.frame = make([]byte, HeaderSize+MaxChunkStored)
+	}
+	hdr, k, err := r.read(0, HeaderSize)
 	switch {
 	case err == io.EOF:
 		return ChunkInfo{}, nil, nil, io.EOF
@@ -94,18 +120,30 @@ func (r *Reader) next() (ChunkInfo, []byte, []byte, error) {
 	case r.n+HeaderSize+uint64(h.StoredLen) > MaxSerialized:
 		return ChunkInfo{}, nil, nil, r.failf("xorb larger than %d bytes", MaxSerialized)
 	}
-	frame := r.frame[:HeaderSize+int(h.StoredLen)]
-	if k, err := io.ReadFull(r.r, frame[HeaderSize:]); err != nil {
+	payload, k, err := r.read(HeaderSize, int(h.StoredLen))
+	if err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			return ChunkInfo{}, nil, nil, r.failf("truncated payload (%d of %d bytes)", k, h.StoredLen)
 		}
 		return ChunkInfo{}, nil, nil, fmt.Errorf("xorb chunk %d: %w", r.count, err)
 	}
+	var frame []byte
+	if r.inPlace {
+		frame = r.src[r.n : r.n+HeaderSize+uint64(h.StoredLen)]
+	} else {
+		frame = r.frame[:HeaderSize+int(h.StoredLen)]
+	}
 	var raw []byte
 	if h.Scheme == SchemeNone && int(h.StoredLen) == int(h.RawLen) {
-		raw = frame[HeaderSize:] // stored as is: no copy
-	} else if raw, err = decode(h.Scheme, frame[HeaderSize:], int(h.RawLen), r.raw, r.scratch[:h.RawLen]); err != nil {
-		return ChunkInfo{}, nil, nil, r.fail(err)
+		raw = payload // stored as is: no copy
+	} else {
+		if r.raw == nil {
+			r.raw = make([]byte, 0, MaxChunkRaw)
+			r.scratch = make([]byte, 0, MaxChunkRaw)
+		}
+		if raw, err = decode(h.Scheme, payload, int(h.RawLen), r.raw, r.scratch[:h.RawLen]); err != nil {
+			return ChunkInfo{}, nil, nil, r.fail(err)
+		}
 	}
 	info := ChunkInfo{
 		Hash:      xet.ChunkHash(raw),
@@ -124,9 +162,14 @@ func (r *Reader) next() (ChunkInfo, []byte, []byte, error) {
 func (r *Reader) skipFooter(k uint64) error {
 	r.footer = true
 	limit := MaxSerialized - r.n - k // r.n <= MaxSerialized - HeaderSize
-	m, err := io.Copy(io.Discard, io.LimitReader(r.r, int64(limit)+1))
-	if err != nil {
-		return fmt.Errorf("xorb footer: %w", err)
+	var m int64
+	if r.inPlace {
+		m = int64(uint64(len(r.src)) - r.n - k)
+	} else {
+		var err error
+		if m, err = io.Copy(io.Discard, io.LimitReader(r.r, int64(limit)+1)); err != nil {
+			return fmt.Errorf("xorb footer: %w", err)
+		}
 	}
 	if uint64(m) > limit {
 		return fmt.Errorf("%w: xorb with its footer is larger than %d bytes", ErrInvalid, MaxSerialized)
@@ -140,7 +183,7 @@ func Parse(body []byte) ([]ChunkInfo, error) {
 	if len(body) > MaxSerialized {
 		return nil, fmt.Errorf("%w: %d bytes exceed %d", ErrInvalid, len(body), MaxSerialized)
 	}
-	r := NewReader(bytes.NewReader(body))
+	r := NewBytesReader(body)
 	var chunks []ChunkInfo
 	for {
 		info, _, _, err := r.Next()

@@ -257,35 +257,36 @@ func TestBuilderReader(t *testing.T) {
 				t.Fatal("builder hash is not the merkle root of its chunks")
 			}
 
-			r := NewReader(bytes.NewReader(body))
-			var frames []byte
-			for i := 0; ; i++ {
-				info, raw, frame, err := r.Next()
-				if err == io.EOF {
-					if i != len(raws) {
-						t.Fatalf("%d chunks, want %d", i, len(raws))
+			for _, r := range []*Reader{NewReader(bytes.NewReader(body)), NewBytesReader(body)} {
+				var frames []byte
+				for i := 0; ; i++ {
+					info, raw, frame, err := r.Next()
+					if err == io.EOF {
+						if i != len(raws) {
+							t.Fatalf("%d chunks, want %d", i, len(raws))
+						}
+						break
 					}
-					break
+					if err != nil {
+						t.Fatal(err)
+					}
+					if info != b.Chunks()[i] {
+						t.Fatalf("chunk %d: %+v, want %+v", i, info, b.Chunks()[i])
+					}
+					if !bytes.Equal(raw, raws[i]) {
+						t.Fatalf("chunk %d: decoded bytes differ", i)
+					}
+					if !bytes.Equal(frame, body[info.Offset:info.End()]) {
+						t.Fatalf("chunk %d: frame is not the body's bytes", i)
+					}
+					frames = append(frames, frame...)
 				}
-				if err != nil {
-					t.Fatal(err)
+				if !bytes.Equal(frames, body) || r.Offset() != uint64(len(body)) || r.Footer() {
+					t.Fatal("frames do not make up the body")
 				}
-				if info != b.Chunks()[i] {
-					t.Fatalf("chunk %d: %+v, want %+v", i, info, b.Chunks()[i])
+				if _, _, _, err := r.Next(); err != io.EOF {
+					t.Fatalf("Next after EOF: %v", err)
 				}
-				if !bytes.Equal(raw, raws[i]) {
-					t.Fatalf("chunk %d: decoded bytes differ", i)
-				}
-				if !bytes.Equal(frame, body[info.Offset:info.End()]) {
-					t.Fatalf("chunk %d: frame is not the body's bytes", i)
-				}
-				frames = append(frames, frame...)
-			}
-			if !bytes.Equal(frames, body) || r.Offset() != uint64(len(body)) || r.Footer() {
-				t.Fatal("frames do not make up the body")
-			}
-			if _, _, _, err := r.Next(); err != io.EOF {
-				t.Fatalf("Next after EOF: %v", err)
 			}
 
 			chunks, err := Parse(body)
@@ -399,8 +400,16 @@ func TestReaderRejects(t *testing.T) {
 		{"header checksum", badHC, "header checksum"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Parse(c.body)
+			_, err := Parse(c.body) // in place
 			checkErr(t, err, c.want)
+			if c.want != "no chunks" {
+				// The same from a stream.
+				r := NewReader(bytes.NewReader(c.body))
+				for err = nil; err == nil; {
+					_, _, _, err = r.Next()
+				}
+				checkErr(t, err, c.want)
+			}
 		})
 	}
 }

@@ -228,6 +228,13 @@ func (w *bufferedWriter) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
+	if w.fill == 0 && len(p) >= largeBufSize {
+		// As large as a buffer: no need to copy it.
+		n, err := w.dst.Write(p)
+		w.n += int64(n)
+		w.err = err
+		return n, err
+	}
 	w.n += int64(len(p))
 	total := len(p)
 	for len(p) > 0 {
