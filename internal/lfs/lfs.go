@@ -337,7 +337,7 @@ func (s *Service) PresentMany(ctx context.Context, repoKey int64, objs map[strin
 	}
 	out := map[string]bool{}
 	var blobs []string // linked, not Xet content: stored if the blob is
-	err := sqlstore.QueryIn(ctx, s.db, `SELECT o.oid, o.size, o.xet_hash FROM repo_lfs l JOIN lfs_objects o ON o.oid = l.oid WHERE l.repo_id = $1 AND l.oid IN (%s)`,
+	err := s.db.Dialect.QueryIn(ctx, s.db, `SELECT o.oid, o.size, o.xet_hash FROM repo_lfs l JOIN lfs_objects o ON o.oid = l.oid WHERE l.repo_id = $1 AND l.oid IN (%s)`,
 		[]any{repoKey}, oids, func(rows *sql.Rows) error {
 			var oid string
 			var size int64

@@ -217,7 +217,7 @@ func (e *Engine) commitTx(ctx context.Context, tx *sql.Tx, r *Repo, rev string, 
 // then makes sure every LFS path is covered by a .gitattributes rule.
 func (e *Engine) applyChanges(ctx context.Context, tx *sql.Tx, r *Repo, b *treeBuilder, changes []Change) error {
 	var lfsPaths []string
-	linked, err := linkedObjects(ctx, tx, r, changes)
+	linked, err := linkedObjects(ctx, tx, e.db.Dialect, r, changes)
 	if err != nil {
 		return err
 	}
@@ -296,7 +296,7 @@ func (e *Engine) applyChanges(ctx context.Context, tx *sql.Tx, r *Repo, b *treeB
 // linkedObjects returns the size of every LFS object the AddLFS changes
 // name that is stored and linked to the repo, in batched queries (a commit
 // of a folder of small files names thousands).
-func linkedObjects(ctx context.Context, q sqlstore.Querier, r *Repo, changes []Change) (map[string]int64, error) {
+func linkedObjects(ctx context.Context, q sqlstore.Querier, d sqlstore.Dialect, r *Repo, changes []Change) (map[string]int64, error) {
 	seen := map[string]bool{}
 	var oids []string
 	for i := range changes {
@@ -308,7 +308,7 @@ func linkedObjects(ctx context.Context, q sqlstore.Querier, r *Repo, changes []C
 		}
 	}
 	sizes := make(map[string]int64, len(oids))
-	err := sqlstore.QueryIn(ctx, q, `SELECT o.oid, o.size FROM repo_lfs l JOIN lfs_objects o ON o.oid = l.oid WHERE l.repo_id = $1 AND l.oid IN (%s)`,
+	err := d.QueryIn(ctx, q, `SELECT o.oid, o.size FROM repo_lfs l JOIN lfs_objects o ON o.oid = l.oid WHERE l.repo_id = $1 AND l.oid IN (%s)`,
 		[]any{r.Key}, oids, func(rows *sql.Rows) error {
 			var oid string
 			var size int64

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/wharfhub/wharf/internal/store/sqlstore"
 	"github.com/wharfhub/wharf/xet"
 )
 
@@ -92,7 +91,7 @@ func (s *Service) FileForRepo(ctx context.Context, repo int64, h xet.Hash) (*Fil
 // that is stored as a Xet file; oids without one are absent.
 func (s *Service) XetHashes(ctx context.Context, oids []string) (map[string]string, error) {
 	out := make(map[string]string)
-	err := sqlstore.QueryIn(ctx, s.db, `SELECT oid, xet_hash FROM lfs_objects WHERE xet_hash IS NOT NULL AND oid IN (%s)`, nil, oids,
+	err := s.db.Dialect.QueryIn(ctx, s.db, `SELECT oid, xet_hash FROM lfs_objects WHERE xet_hash IS NOT NULL AND oid IN (%s)`, nil, oids,
 		func(rows *sql.Rows) error {
 			var oid, h string
 			if err := rows.Scan(&oid, &h); err != nil {

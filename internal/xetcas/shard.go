@@ -10,7 +10,6 @@ import (
 	"io"
 	"sync"
 
-	"github.com/wharfhub/wharf/internal/store/sqlstore"
 	"github.com/wharfhub/wharf/xet"
 	"github.com/wharfhub/wharf/xet/shard"
 	"github.com/wharfhub/wharf/xet/xorb"
@@ -225,7 +224,7 @@ func (s *Service) knownSHA256(ctx context.Context, hashes []xet.Hash) (map[xet.H
 	for i, h := range hashes {
 		ids[i] = h.String()
 	}
-	err := sqlstore.QueryIn(ctx, s.db, `SELECT hash, sha256 FROM xet_files WHERE hash IN (%s)`, nil, ids,
+	err := s.db.Dialect.QueryIn(ctx, s.db, `SELECT hash, sha256 FROM xet_files WHERE hash IN (%s)`, nil, ids,
 		func(rows *sql.Rows) error {
 			var hs, sum string
 			if err := rows.Scan(&hs, &sum); err != nil {

@@ -253,10 +253,14 @@ type Querier interface {
 // MaxIn is the number of values QueryIn binds in one IN list.
 const MaxIn = 500
 
-// QueryIn runs query, whose one %s is replaced by a list of $N placeholders,
-// once per batch of at most MaxIn ids, binding lead first and then the
-// batch, and calls scan for every row.
-func QueryIn(ctx context.Context, q Querier, query string, lead []any, ids []string, scan func(*sql.Rows) error) error {
+// QueryIn runs query, whose one %s is replaced by a list of placeholders,
+// once per batch of at most MaxIn ids, binding lead first ($1 to $k in
+// query) and then the batch, and calls scan for every row. The list's
+// placeholders are "$N" on PostgreSQL and plain "?" on SQLite, which
+// numbers them after the lead's and would otherwise search a list of
+// hundreds of named ones linearly for each as it compiles the query
+// (a third of the time of a 500-id query).
+func (d Dialect) QueryIn(ctx context.Context, q Querier, query string, lead []any, ids []string, scan func(*sql.Rows) error) error {
 	for len(ids) > 0 {
 		n := min(MaxIn, len(ids))
 		chunk := ids[:n]
@@ -268,7 +272,11 @@ func QueryIn(ctx context.Context, q Querier, query string, lead []any, ids []str
 			if i > 0 {
 				ph.WriteByte(',')
 			}
-			ph.WriteString("$" + strconv.Itoa(i+len(lead)+1))
+			if d == SQLite {
+				ph.WriteByte('?')
+			} else {
+				ph.WriteString("$" + strconv.Itoa(i+len(lead)+1))
+			}
 			args = append(args, id)
 		}
 		rows, err := q.QueryContext(ctx, fmt.Sprintf(query, ph.String()), args...)
