@@ -137,7 +137,7 @@ func (s *Server) casPutXorb(w http.ResponseWriter, r *http.Request, prefix, hash
 		s.fail(w, r, err)
 		return
 	}
-	inserted, err := s.xet.PutXorb(r.Context(), h, http.MaxBytesReader(w, r.Body, xorb.MaxSerialized), r.Header.Get(xetcas.ChainHeader))
+	inserted, err := s.xet.PutXorb(r.Context(), h, http.MaxBytesReader(w, r.Body, xorb.MaxSerialized), r.ContentLength, r.Header.Get(xetcas.ChainHeader))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

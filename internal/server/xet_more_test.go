@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/wharfhub/wharf/internal/server/servertest"
 	"github.com/wharfhub/wharf/internal/xetcas"
+	"github.com/wharfhub/wharf/xet"
 	"github.com/wharfhub/wharf/xet/shard"
 	"github.com/wharfhub/wharf/xet/xorb"
 )
@@ -274,6 +276,48 @@ func TestXetChainedSHA256(t *testing.T) {
 		h.Commit(t, h.Alice, "alice/chain", "main", servertest.LFSFile("d.bin", z.sha256, int64(len(z.data))))
 		if got := h.Download(t, h.Alice, "alice/chain", "main", "d.bin"); !bytes.Equal(got, z.data) {
 			t.Fatal("download of the file chained in reverse")
+		}
+	})
+}
+
+// TestXetXorbFraming: a xorb of unknown length (chunked) is stored as one
+// with a Content-Length; a body past the size limit is refused whatever its
+// framing, and leaves nothing behind.
+func TestXetXorbFraming(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, h *servertest.Hub) {
+		h.CreateRepo(t, h.Alice, "alice/framing", false)
+		tok := getXetToken(t, h, h.Alice, "alice/framing", "write", "main")
+		post := func(x xet.Hash, body io.Reader) (int, string) {
+			t.Helper()
+			req, _ := http.NewRequest(http.MethodPost, tok.CasURL+"/v1/xorbs/default/"+x.String(), body)
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			resp, err := h.Client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resp.StatusCode, string(servertest.Body(resp))
+		}
+		u := buildXet(t, randomBytes(61, 2<<20), 1000, xorb.SchemeNone)
+		// io.MultiReader hides the length: the request is chunked.
+		if code, msg := post(u.xorbs[0], io.MultiReader(bytes.NewReader(u.bodies[0]))); code != http.StatusOK {
+			t.Fatalf("chunked xorb: %d %s", code, msg)
+		}
+		if resp := h.Do(t, http.MethodPost, tok.CasURL+"/v1/shards", tok.AccessToken, servertest.Raw{Data: u.shard.AppendUpload(nil)}); resp.StatusCode != http.StatusOK {
+			t.Fatalf("shard: %d %s", resp.StatusCode, servertest.Body(resp))
+		}
+		h.Commit(t, h.Alice, "alice/framing", "main", servertest.LFSFile("a.bin", u.sha256, int64(len(u.data))))
+		if got := h.Download(t, h.Alice, "alice/framing", "main", "a.bin"); !bytes.Equal(got, u.data) {
+			t.Fatal("download of the file sent in a chunked xorb")
+		}
+
+		// A valid xorb followed by more bytes than the limit allows.
+		big := buildXet(t, randomBytes(62, 1<<20), 1000, xorb.SchemeNone)
+		over := io.MultiReader(bytes.NewReader(big.bodies[0]), bytes.NewReader(make([]byte, xorb.MaxSerialized)))
+		if code, msg := post(big.xorbs[0], over); code != http.StatusBadRequest || !strings.Contains(msg, "larger than") {
+			t.Fatalf("oversized chunked xorb: %d %s", code, msg)
+		}
+		if resp := h.Do(t, http.MethodHead, tok.CasURL+"/v1/xorbs/default/"+big.xorbs[0].String(), tok.AccessToken, nil); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("HEAD of the refused xorb: %d", resp.StatusCode)
 		}
 	})
 }

@@ -90,17 +90,19 @@ func (s *Service) HasXorb(ctx context.Context, h xet.Hash) (int64, bool, error) 
 	return size, err == nil, err
 }
 
-// PutXorb verifies and stores the serialized xorb in body under its hash
-// h. Every chunk header is checked and every chunk decoded and hashed as
-// it streams to the blob store (memory stays at a few chunks, whatever the
-// xorb's size); the xorb is published only if the merkle root of its chunks
-// is h. A footer (older clients) is accepted and not stored. It reports
-// whether this call inserted the xorb: an existing xorb is not read again.
-// Errors about the body wrap ErrInvalid. prev, if not "", is the xorb
-// that precedes this one in a chain (chain.go): this one is then hashed
-// as it streams in if prev is hashed already, else in the background once
-// stored.
-func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader, prev string) (bool, error) {
+// PutXorb verifies and stores the serialized xorb in body, of size bytes
+// (-1 if unknown), under its hash h. The body is read whole into a pooled
+// buffer and checked there if one of xorbBodies is free, else every chunk
+// is checked as it streams to the blob store (memory then stays at a few
+// chunks, whatever the xorb's size): every chunk header checked, every
+// chunk decoded and hashed; the xorb is published only if the merkle root
+// of its chunks is h. A footer (older clients) is accepted and not stored.
+// It reports whether this call inserted the xorb: an existing xorb is not
+// read again. Errors about the body wrap ErrInvalid. prev, if not "", is
+// the xorb that precedes this one in a chain (chain.go): this one is then
+// hashed as it is checked if prev is hashed already, else in the
+// background once stored (from its body if it was read whole).
+func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader, size int64, prev string) (bool, error) {
 	var l *chainLink
 	var whole *xorbBody // the body read whole, kept for l's hashing if need be
 	if prev != "" {
@@ -120,8 +122,8 @@ func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader, prev 
 	}
 	// Read whole if a buffer is free: then checked in place and stored
 	// in one write, with no copy.
-	if whole = s.bodies.take(); whole != nil {
-		if err := whole.readFrom(body); err != nil {
+	if whole = s.bodies.take(size); whole != nil {
+		if err := whole.readFrom(body, size); err != nil {
 			s.bodies.release(whole)
 			whole = nil
 			return false, err
@@ -187,7 +189,7 @@ type xorbBody struct {
 	data []byte
 }
 
-var xorbBodyBufs = sync.Pool{New: func() any { b := make([]byte, xorb.MaxSerialized+1); return &b }}
+var xorbBodyBufs sync.Pool
 
 // bodySlots bounds the xorb bodies held (xorbBodies).
 type bodySlots struct {
@@ -195,15 +197,29 @@ type bodySlots struct {
 	sem  chan struct{}
 }
 
-// take returns an empty body, or nil if xorbBodies are held.
-func (b *bodySlots) take() *xorbBody {
+// take returns an empty body for a xorb of size bytes (-1 if unknown),
+// or nil if xorbBodies are held.
+func (b *bodySlots) take(size int64) *xorbBody {
 	b.once.Do(func() { b.sem = make(chan struct{}, xorbBodies) })
 	select {
 	case b.sem <- struct{}{}:
 	default:
 		return nil
 	}
-	return &xorbBody{buf: xorbBodyBufs.Get().(*[]byte)}
+	// One byte more than the body tells a longer one apart.
+	n := xorb.MaxSerialized + 1
+	if size >= 0 && size < xorb.MaxSerialized {
+		n = int(size) + 1
+	}
+	bp, _ := xorbBodyBufs.Get().(*[]byte)
+	if bp == nil || len(*bp) < n {
+		if bp != nil {
+			xorbBodyBufs.Put(bp)
+		}
+		buf := make([]byte, n)
+		bp = &buf
+	}
+	return &xorbBody{buf: bp}
 }
 
 // release gives body back (nil is ignored).
@@ -216,11 +232,16 @@ func (b *bodySlots) release(body *xorbBody) {
 	<-b.sem
 }
 
-// readFrom reads r to its end into the body. A body larger than
-// xorb.MaxSerialized is an error wrapping ErrInvalid; r's errors are
-// returned as they are.
-func (x *xorbBody) readFrom(r io.Reader) error {
+// readFrom reads r to its end into the body. A body larger than the
+// size given to take, or than xorb.MaxSerialized, is an error wrapping
+// ErrInvalid; r's errors are returned as they are.
+func (x *xorbBody) readFrom(r io.Reader, size int64) error {
 	b := *x.buf
+	if size >= 0 && size < xorb.MaxSerialized {
+		b = b[:size+1]
+	} else {
+		b = b[:min(len(b), xorb.MaxSerialized+1)]
+	}
 	n := 0
 	for n < len(b) {
 		m, err := r.Read(b[n:])
@@ -232,6 +253,9 @@ func (x *xorbBody) readFrom(r io.Reader) error {
 		if err != nil {
 			return err
 		}
+	}
+	if size >= 0 && size < xorb.MaxSerialized {
+		return errorf(ErrInvalid, "xorb body longer than its length of %d bytes", size)
 	}
 	return errorf(ErrInvalid, "xorb larger than %d bytes", xorb.MaxSerialized)
 }
