@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -39,12 +40,18 @@ type AddOp struct {
 	committed    bool
 	xet          *xetScan     // chunks, when the content was hashed for Xet
 	streamed     *xetStreamed // xorbs sent while it was hashed, if it was streamed
+	data         []byte       // content of a small file, kept from its sampling until it is uploaded
 }
 
-// Small files are read whole when preupload samples them, and hashed
-// then (sha256, git blob id, Xet chunks): one read less for each file of a
-// folder of many small files.
+// Small files are read whole when preupload samples them and kept in
+// memory, up to keptMax bytes per commit: hashed from there once the Hub
+// said how they are stored (sha256 and Xet chunks for LFS, sha256 and the
+// git blob id for regular files), and sent from there: one read for each
+// file of a folder of many small files, and no hash that is not needed.
+// Files past keptMax are hashed for both modes as they are sampled.
 const inlineMax = 64 << 10
+
+var keptMax int64 = 256 << 20
 
 // DeleteOp deletes a file, or a folder when IsFolder is set.
 type DeleteOp struct {
@@ -298,6 +305,7 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 	// Samples in parallel: each opens a file. Small files are read whole
 	// and hashed at once (inlineMax).
 	chunkLFS := c.xetEnabled() && !c.xet.refused.Load()
+	var kept atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.opts.Workers)
 	for _, a := range todo {
@@ -307,7 +315,7 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 			}
 			a.size = a.Content.Size()
 			if a.size <= inlineMax {
-				return c.inline(a, chunkLFS)
+				return c.inline(a, chunkLFS, &kept)
 			}
 			s, err := sample(a.Content)
 			a.sample = s
@@ -358,7 +366,18 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(c.opts.Workers)
 	for _, a := range todo {
-		if a.shouldIgnore || a.sha256 != "" {
+		if a.shouldIgnore {
+			continue
+		}
+		if a.data != nil {
+			// Kept in memory: hashed for its mode only.
+			g.Go(func() error {
+				a.hashKept(chunkLFS)
+				return nil
+			})
+			continue
+		}
+		if a.sha256 != "" {
 			continue
 		}
 		g.Go(func() error {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // Content is the data of a file to upload. It is read more than once
@@ -191,8 +192,10 @@ func sample(c Content) ([]byte, error) {
 }
 
 // inline reads the small file of a whole, through a pooled buffer, and
-// fills its sample, sha256, git blob id and, with chunkXet, its Xet chunks.
-func (c *Client) inline(a *AddOp, chunkXet bool) error {
+// fills its sample. It keeps the content in a.data if kept stays within
+// keptMax with it (hashKept hashes it later), else fills the sha256, git
+// blob id and, with chunkXet, the Xet chunks at once.
+func (c *Client) inline(a *AddOp, chunkXet bool, kept *atomic.Int64) error {
 	ra, done, err := a.Content.ReaderAt()
 	if err != nil {
 		return err
@@ -216,6 +219,10 @@ func (c *Client) inline(a *AddOp, chunkXet bool) error {
 	}
 	data := (*bp)[:n]
 	a.sample = append([]byte(nil), data[:min(n, 512)]...)
+	if kept.Add(int64(n)) <= keptMax {
+		a.data = append(make([]byte, 0, n), data...)
+		return nil
+	}
 	sum := sha256.Sum256(data)
 	a.sha256 = hex.EncodeToString(sum[:])
 	g := sha1.New()
@@ -226,6 +233,25 @@ func (c *Client) inline(a *AddOp, chunkXet bool) error {
 		a.xet = scanBytes(data)
 	}
 	return nil
+}
+
+// hashKept fills what the mode of a, whose content is in a.data, needs:
+// its sha256, and its Xet chunks (LFS, with chunkXet) or its git blob id
+// (regular). What is filled already stays.
+func (a *AddOp) hashKept(chunkXet bool) {
+	if a.sha256 == "" {
+		sum := sha256.Sum256(a.data)
+		a.sha256 = hex.EncodeToString(sum[:])
+	}
+	switch {
+	case a.mode == "lfs" && chunkXet && a.xet == nil:
+		a.xet = scanBytes(a.data)
+	case a.mode != "lfs" && a.gitBlob == "":
+		g := sha1.New()
+		io.WriteString(g, "blob "+strconv.Itoa(len(a.data))+"\x00")
+		g.Write(a.data)
+		a.gitBlob = hex.EncodeToString(g.Sum(nil))
+	}
 }
 
 // hashBuffers keeps the read buffers of hashes: a fresh 1 MiB buffer per

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wharfhub/wharf/hub"
 	"github.com/wharfhub/wharf/internal/server/servertest"
+	"github.com/wharfhub/wharf/internal/store/sqlstore/sqltest"
 )
 
 // onlyReader hides every method but Read (no Seek, no ReadAt).
@@ -353,38 +354,50 @@ func TestUploadFolderGitIgnore(t *testing.T) {
 }
 
 // TestUploadSkipsUnchanged uploads the same content twice: the second
-// upload makes no commit.
+// upload makes no commit. Small files are kept in memory from their
+// sampling, or (past the memory allowed) hashed at once: both ways.
 func TestUploadSkipsUnchanged(t *testing.T) {
-	servertest.Run(t, func(t *testing.T, h *servertest.Hub) {
-		ctx := t.Context()
-		c, rec := newClient(t, h.URL, h.Alice)
-		r := hub.Repo{ID: "alice/same"}
-		_, err := c.CreateRepo(ctx, r, nil)
-		ok(t, err)
-		dir := t.TempDir()
-		writeTree(t, dir, map[string]string{"a.txt": "a", "b/c.txt": "c", "w.bin": string(randomBytes(4, 100<<10)), "empty": ""})
-		first, err := c.UploadFolder(ctx, r, dir, nil)
-		ok(t, err)
-		n := historyLen(t, c, r, "")
-		rec.take()
-		second, err := c.UploadFolder(ctx, r, dir, nil)
-		ok(t, err)
-		equals(t, "skipped", second.Skipped, true)
-		equals(t, "oid", second.OID, first.OID)
-		equals(t, "url", second.URL, h.URL+"/alice/same/commit/"+first.OID)
-		reqs := rec.take()
-		equals(t, "commit POSTs", count(reqs, "/commit/"), 0)
-		equals(t, "LFS batch calls", count(reqs, "/info/lfs/objects/batch"), 0)
-		equals(t, "history", historyLen(t, c, r, ""), n)
-
-		ci, err := c.UploadFile(ctx, r, "a.txt", hub.FromBytes([]byte("a")), nil)
-		ok(t, err)
-		equals(t, "same file skipped", ci.Skipped, true)
-		// One changed file among unchanged ones: only it is committed.
-		writeTree(t, dir, map[string]string{"b/c.txt": "changed"})
-		third, err := c.UploadFolder(ctx, r, dir, nil)
-		ok(t, err)
-		equals(t, "skipped", third.Skipped, false)
-		equals(t, "history", historyLen(t, c, r, ""), n+1)
+	// Not parallel (keptMax is global): runs before Run's subtests.
+	t.Run("not kept", func(t *testing.T) {
+		defer hub.SetKeptMax(0)()
+		uploadSkipsUnchanged(t, servertest.New(t, sqltest.SQLite))
 	})
+	servertest.Run(t, uploadSkipsUnchanged)
+}
+
+func uploadSkipsUnchanged(t *testing.T, h *servertest.Hub) {
+	ctx := t.Context()
+	c, rec := newClient(t, h.URL, h.Alice)
+	r := hub.Repo{ID: "alice/same"}
+	_, err := c.CreateRepo(ctx, r, nil)
+	ok(t, err)
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"a.txt": "a", "b/c.txt": "c", "w.bin": string(randomBytes(4, 100<<10)),
+		"s.bin": string(randomBytes(5, 10<<10)), "empty": ""})
+	first, err := c.UploadFolder(ctx, r, dir, nil)
+	ok(t, err)
+	n := historyLen(t, c, r, "")
+	rec.take()
+	second, err := c.UploadFolder(ctx, r, dir, nil)
+	ok(t, err)
+	equals(t, "skipped", second.Skipped, true)
+	equals(t, "oid", second.OID, first.OID)
+	equals(t, "url", second.URL, h.URL+"/alice/same/commit/"+first.OID)
+	reqs := rec.take()
+	equals(t, "commit POSTs", count(reqs, "/commit/"), 0)
+	equals(t, "LFS batch calls", count(reqs, "/info/lfs/objects/batch"), 0)
+	equals(t, "history", historyLen(t, c, r, ""), n)
+
+	ci, err := c.UploadFile(ctx, r, "a.txt", hub.FromBytes([]byte("a")), nil)
+	ok(t, err)
+	equals(t, "same file skipped", ci.Skipped, true)
+	// One changed file among unchanged ones: only it is committed.
+	writeTree(t, dir, map[string]string{"b/c.txt": "changed"})
+	third, err := c.UploadFolder(ctx, r, dir, nil)
+	ok(t, err)
+	equals(t, "skipped", third.Skipped, false)
+	equals(t, "history", historyLen(t, c, r, ""), n+1)
+	if got := download(t, c, r, "", "s.bin"); !bytes.Equal(got, randomBytes(5, 10<<10)) {
+		t.Fatal("download of the small LFS file")
+	}
 }

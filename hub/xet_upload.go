@@ -168,7 +168,7 @@ func (c *Client) uploadXet(ctx context.Context, adds []*AddOp, tok *casToken, o 
 	}
 	for _, f := range files {
 		f.a.uploaded = true
-		f.a.xet, f.a.streamed = nil, nil
+		f.a.xet, f.a.streamed, f.a.data = nil, nil, nil
 	}
 	return nil
 }
@@ -581,15 +581,20 @@ func (s *xetSession) placeFile(ctx context.Context, f *xetFile, p *packer) error
 			}
 		}
 		ch := chunks[i]
-		if rd == nil {
+		var data []byte
+		if f.a.data != nil {
+			data = f.a.data[off : off+int64(ch.size)]
+		} else {
+			if rd == nil {
+				var err error
+				if rd, err = newChunkReader(f.a.Content); err != nil {
+					return err
+				}
+			}
 			var err error
-			if rd, err = newChunkReader(f.a.Content); err != nil {
+			if data, err = rd.get(off, int(ch.size)); err != nil {
 				return err
 			}
-		}
-		data, err := rd.get(off, int(ch.size))
-		if err != nil {
-			return err
 		}
 		if err := s.addNew(f, p, i, ch.hash, data); err != nil {
 			return err
