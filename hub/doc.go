@@ -16,8 +16,9 @@
 // $HF_HOME/xet), so that re-uploading a changed file sends little more
 // than the change. An upload holds at most about 260 MiB of xorbs in
 // memory (one being filled and three being sent, 64 MiB each), plus 12 MiB
-// buffers per file being hashed and about 100 bytes per 64 KiB chunk of
-// the files being uploaded. Downloads of files stored through Xet fetch
+// buffers per file being hashed, about 100 bytes per 64 KiB chunk of
+// the files being uploaded, and the files of up to 64 KiB themselves, up
+// to 256 MiB of them (read once, kept until they are sent). Downloads of files stored through Xet fetch
 // and decode their chunk ranges in parallel, at most 64 MiB ahead of what
 // is written, and check the sha256 before DownloadFile moves the file in
 // place.

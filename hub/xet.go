@@ -35,8 +35,9 @@ import (
 // (about 257 MiB with 3 uploads), plus the scan buffers (3 × 4.1 MiB for
 // each file being hashed, Workers files at a time; one 4.1 MiB read buffer
 // while packing) and about 100 bytes per 64 KiB chunk of the files being
-// uploaded (their chunk lists and the dedup maps, about 0.15 %). Cached
-// shards are read one at a time.
+// uploaded (their chunk lists and the dedup maps, about 0.15 %), and the
+// small files kept in memory since preupload sampled them (keptMax, 256
+// MiB). Cached shards are read one at a time.
 //
 // Downloads: a file whose resolve answer carries X-Xet-Hash and a xet-auth
 // link is reconstructed from xorb ranges fetched in parallel into pooled

@@ -131,6 +131,7 @@ for client, seed in (("wharf", 3), ("hf", 4)):
         os.makedirs(os.path.dirname(p), exist_ok=True)
         open(p, "wb").write(r.randbytes(r.randint(1024, 10240)))
 PYEOF
+	sync # no writeback of the new files during the uploads
 	mkrepo "bench/small-wharf-$round"; mkrepo "bench/small-hf-$round"
 	small_wharf() { t0=$(now); wharfc "s$round" upload "bench/small-wharf-$round" "$TMP/small-wharf" . >/dev/null; t1=$(now); sw=$(el "$t0" "$t1"); }
 	small_hf() {
