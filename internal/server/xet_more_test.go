@@ -168,6 +168,19 @@ func TestXetChainedSHA256(t *testing.T) {
 			return h.Do(t, http.MethodPost, tok.CasURL+"/v1/shards", tok.AccessToken, servertest.Raw{Data: sh.AppendUpload(nil)})
 		}
 		sources := func() (int64, int64) { return h.Srv.Xet().SHA256Sources() }
+		// register posts u's shard and commits its file as path; the
+		// sha256 of the new files so far came from a chain wantChain
+		// times and was read back wantReadBack times.
+		register := func(u *xetUpload, path string, wantChain, wantReadBack int64) {
+			t.Helper()
+			if resp := postShard(u.shard); resp.StatusCode != http.StatusOK {
+				t.Fatalf("shard: %d %s", resp.StatusCode, servertest.Body(resp))
+			}
+			if chain, readBack := sources(); chain != wantChain || readBack != wantReadBack {
+				t.Fatalf("sha256 from chain %d, read back %d; want %d and %d", chain, readBack, wantChain, wantReadBack)
+			}
+			h.Commit(t, h.Alice, "alice/chain", "main", servertest.LFSFile(path, u.sha256, int64(len(u.data))))
+		}
 
 		// A file of three xorbs, chained in order.
 		u := buildXet(t, randomBytes(41, 3<<20), 16, xorb.SchemeNone)
@@ -221,13 +234,7 @@ func TestXetChainedSHA256(t *testing.T) {
 			order = append(order, i+2)
 		}
 		sendChained(v, wrong, order...)
-		if resp := postShard(v.shard); resp.StatusCode != http.StatusOK {
-			t.Fatalf("shard: %d %s", resp.StatusCode, servertest.Body(resp))
-		}
-		if chain, readBack := sources(); chain != 2 || readBack != 1 {
-			t.Fatalf("sha256 from chain %d, read back %d; want 2 and 1", chain, readBack)
-		}
-		h.Commit(t, h.Alice, "alice/chain", "main", servertest.LFSFile("b.bin", v.sha256, int64(len(v.data))))
+		register(v, "b.bin", 2, 1)
 
 		// Xorbs stored already (sent without hints, then again with
 		// them) are read back and hashed in the background.
@@ -242,13 +249,7 @@ func TestXetChainedSHA256(t *testing.T) {
 		}
 		sendChained(w, noHints)
 		sendChained(w, hints)
-		if resp := postShard(w.shard); resp.StatusCode != http.StatusOK {
-			t.Fatalf("shard: %d %s", resp.StatusCode, servertest.Body(resp))
-		}
-		if chain, readBack := sources(); chain != 3 || readBack != 1 {
-			t.Fatalf("sha256 from chain %d, read back %d; want 3 and 1", chain, readBack)
-		}
-		h.Commit(t, h.Alice, "alice/chain", "main", servertest.LFSFile("c.bin", w.sha256, int64(len(w.data))))
+		register(w, "c.bin", 3, 1)
 
 		// Xorbs arriving before their predecessors (the last first): the
 		// first ones wait in memory to be hashed, those beyond the
@@ -267,13 +268,7 @@ func TestXetChainedSHA256(t *testing.T) {
 			reverse = append([]int{i}, reverse...)
 		}
 		sendChained(z, zPrevs, reverse...)
-		if resp := postShard(z.shard); resp.StatusCode != http.StatusOK {
-			t.Fatalf("shard: %d %s", resp.StatusCode, servertest.Body(resp))
-		}
-		if chain, readBack := sources(); chain != 4 || readBack != 1 {
-			t.Fatalf("sha256 from chain %d, read back %d; want 4 and 1", chain, readBack)
-		}
-		h.Commit(t, h.Alice, "alice/chain", "main", servertest.LFSFile("d.bin", z.sha256, int64(len(z.data))))
+		register(z, "d.bin", 4, 1)
 		if got := h.Download(t, h.Alice, "alice/chain", "main", "d.bin"); !bytes.Equal(got, z.data) {
 			t.Fatal("download of the file chained in reverse")
 		}
