@@ -206,10 +206,13 @@ func (b *bodySlots) take(size int64) *xorbBody {
 	default:
 		return nil
 	}
-	// One byte more than the body tells a longer one apart.
+	// One byte more than the body tells a longer one apart. Rounded up
+	// to 4 MiB (xorbs of one upload differ in size by a few bytes: their
+	// buffers must fit each other), and no more than the largest xorb.
 	n := xorb.MaxSerialized + 1
 	if size >= 0 && size < xorb.MaxSerialized {
-		n = int(size) + 1
+		const round = 4 << 20
+		n = min((int(size)+1+round-1)/round*round, n)
 	}
 	bp, _ := xorbBodyBufs.Get().(*[]byte)
 	if bp == nil || len(*bp) < n {
