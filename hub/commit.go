@@ -302,38 +302,15 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 	if len(todo) == 0 {
 		return nil
 	}
-	// Samples in parallel: each opens a file. Small files are read whole
-	// and hashed at once (inlineMax).
-	chunkLFS := c.xetEnabled() && !c.xet.refused.Load()
-	var kept atomic.Int64
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(c.opts.Workers)
-	for _, a := range todo {
-		g.Go(func() error {
-			if gctx.Err() != nil {
-				return gctx.Err()
-			}
-			a.size = a.Content.Size()
-			if a.size <= inlineMax {
-				return c.inline(a, chunkLFS, &kept)
-			}
-			s, err := sample(a.Content)
-			a.sample = s
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
 	gitIgnore := o.GitIgnore
 	if gitIgnore == nil {
 		for _, a := range adds {
-			if a.PathInRepo == ".gitignore" && a.Content != nil && a.size < 1<<20 {
+			if a.PathInRepo == ".gitignore" && a.Content != nil && a.Content.Size() < 1<<20 {
 				ra, done, err := a.Content.ReaderAt()
 				if err != nil {
 					return err
 				}
-				b, err := io.ReadAll(io.NewSectionReader(ra, 0, a.size))
+				b, err := io.ReadAll(io.NewSectionReader(ra, 0, a.Content.Size()))
 				done()
 				if err != nil {
 					return err
@@ -347,13 +324,49 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 	if o.CreatePR {
 		u += "?create_pr=1"
 	}
-	// Batches of 256, several at once: a folder of many small files is
-	// many batches.
+	// Batches of 256, several at once, each in turn sampled (files opened
+	// in parallel; small files read whole and kept, inlineMax), sent to
+	// preupload, and its kept files hashed for the mode the Hub gave them:
+	// a folder of many small files is many batches, whose steps overlap.
+	chunkLFS := c.xetEnabled() && !c.xet.refused.Load()
+	var kept atomic.Int64
 	pg, pctx := errgroup.WithContext(ctx)
 	pg.SetLimit(max(c.opts.Workers, 1))
 	for start := 0; start < len(todo); start += 256 {
 		batch := todo[start:min(start+256, len(todo))]
-		pg.Go(func() error { return c.preuploadBatch(pctx, u, batch, gitIgnore) })
+		pg.Go(func() error {
+			sg, sctx := errgroup.WithContext(pctx)
+			sg.SetLimit(max(c.opts.Workers, 1))
+			for _, a := range batch {
+				sg.Go(func() error {
+					if err := sctx.Err(); err != nil {
+						return err
+					}
+					a.size = a.Content.Size()
+					if a.size <= inlineMax {
+						return c.inline(a, chunkLFS, &kept)
+					}
+					s, err := sample(a.Content)
+					a.sample = s
+					return err
+				})
+			}
+			if err := sg.Wait(); err != nil {
+				return err
+			}
+			if err := c.preuploadBatch(pctx, u, batch, gitIgnore); err != nil {
+				return err
+			}
+			for _, a := range batch {
+				switch {
+				case a.shouldIgnore:
+					a.data = nil
+				case a.data != nil:
+					a.hashKept(chunkLFS)
+				}
+			}
+			return nil
+		})
 	}
 	if err := pg.Wait(); err != nil {
 		return err
@@ -363,22 +376,11 @@ func (c *Client) preupload(ctx context.Context, r Repo, adds []*AddOp, o *Commit
 	// also cut into Xet chunks in the same read when the Hub is likely to
 	// take Xet, so that the Xet upload need not read it again but for
 	// the chunks it sends.
-	g, gctx = errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.opts.Workers)
 	for _, a := range todo {
-		if a.shouldIgnore {
-			continue
-		}
-		if a.data != nil {
-			// Kept in memory: hashed for its mode only.
-			g.Go(func() error {
-				a.hashKept(chunkLFS)
-				return nil
-			})
-			continue
-		}
-		if a.sha256 != "" {
-			continue
+		if a.shouldIgnore || a.data != nil || a.sha256 != "" {
+			continue // ignored, hashed with its batch, or hashed before
 		}
 		g.Go(func() error {
 			if gctx.Err() != nil {
