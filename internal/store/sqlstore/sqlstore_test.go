@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wharfhub/wharf/internal/store/sqlstore"
 	"github.com/wharfhub/wharf/internal/store/sqlstore/sqltest"
@@ -95,5 +98,53 @@ func TestQueryInAndInsertRows(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBackgroundCheckpoints: a SQLite database's commits leave their pages
+// in the WAL (no automatic checkpoint in the committing connection); the
+// background checkpoints copy them into the database file.
+func TestBackgroundCheckpoints(t *testing.T) {
+	fill := func(every time.Duration) (dbFile string, db *sqlstore.DB) {
+		t.Helper()
+		defer sqlstore.SetCheckpointEvery(every)()
+		dbFile = filepath.Join(t.TempDir(), "wharf.db")
+		db, err := sqlstore.Open(t.Context(), dbFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if _, err := db.ExecContext(t.Context(), `CREATE TABLE fill (k TEXT PRIMARY KEY, v BLOB)`); err != nil {
+			t.Fatal(err)
+		}
+		rows := make([][]any, 8000)
+		for i := range rows {
+			rows[i] = []any{fmt.Sprintf("key-%06d", i), make([]byte, 1000)}
+		}
+		if _, err := db.Dialect.InsertRows(t.Context(), db, `INSERT INTO fill (k, v)`, "", rows); err != nil {
+			t.Fatal(err)
+		}
+		return dbFile, db
+	}
+	size := func(p string) int64 {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	// Checkpoints far apart: 8 MB of rows wait in the WAL.
+	slow, _ := fill(time.Hour)
+	if db, wal := size(slow), size(slow+"-wal"); db > 1<<20 || wal < 6<<20 {
+		t.Fatalf("without a checkpoint: database file %d bytes, WAL %d; want the rows in the WAL", db, wal)
+	}
+	// Frequent checkpoints: the rows reach the database file.
+	fast, _ := fill(10 * time.Millisecond)
+	deadline := time.Now().Add(10 * time.Second)
+	for size(fast) < 6<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file %d bytes after 10 s of background checkpoints", size(fast))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
