@@ -52,11 +52,11 @@ type DB struct {
 // time of registering a shard of 10,000 files).
 var checkpointEvery = time.Second
 
-// checkpoints checkpoints the WAL every checkpointEvery (PASSIVE: neither
-// writers nor readers wait for it) until ctx ends, then closes done.
-func (db *DB) checkpoints(ctx context.Context, done chan<- struct{}) {
+// checkpoints checkpoints the WAL every period (PASSIVE: neither writers
+// nor readers wait for it) until ctx ends, then closes done.
+func (db *DB) checkpoints(ctx context.Context, period time.Duration, done chan<- struct{}) {
 	defer close(done)
-	t := time.NewTicker(checkpointEvery)
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
@@ -118,7 +118,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db = &DB{DB: sdb, Dialect: SQLite}
 		cctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go db.checkpoints(cctx, done)
+		go db.checkpoints(cctx, checkpointEvery, done)
 		var once sync.Once
 		db.stopCheckpoints = func() { once.Do(func() { cancel(); <-done }) }
 	}
