@@ -223,33 +223,31 @@ func (c *Client) inline(a *AddOp, chunkXet bool, kept *atomic.Int64) error {
 		a.data = append(make([]byte, 0, n), data...)
 		return nil
 	}
-	sum := sha256.Sum256(data)
-	a.sha256 = hex.EncodeToString(sum[:])
-	g := sha1.New()
-	io.WriteString(g, "blob "+strconv.Itoa(n)+"\x00")
-	g.Write(data)
-	a.gitBlob = hex.EncodeToString(g.Sum(nil))
-	if chunkXet {
-		a.xet = scanBytes(data)
-	}
+	a.fillHashes(data, true, true, chunkXet) // the mode is not known yet
 	return nil
 }
 
-// hashKept fills what the mode of a, whose content is in a.data, needs:
-// its sha256, and its Xet chunks (LFS, with chunkXet) or its git blob id
-// (regular). What is filled already stays.
+// hashKept fills what the mode of a, whose content is in a.data, needs
+// (see fillHashes).
 func (a *AddOp) hashKept(chunkXet bool) {
+	a.fillHashes(a.data, a.mode == "lfs", a.mode != "lfs", chunkXet)
+}
+
+// fillHashes fills, from data (the whole content of a), what a is
+// missing of: its sha256; its Xet chunks if lfs (and chunkXet); its git
+// blob id if regular.
+func (a *AddOp) fillHashes(data []byte, lfs, regular, chunkXet bool) {
 	if a.sha256 == "" {
-		sum := sha256.Sum256(a.data)
+		sum := sha256.Sum256(data)
 		a.sha256 = hex.EncodeToString(sum[:])
 	}
-	switch {
-	case a.mode == "lfs" && chunkXet && a.xet == nil:
-		a.xet = scanBytes(a.data)
-	case a.mode != "lfs" && a.gitBlob == "":
+	if lfs && chunkXet && a.xet == nil {
+		a.xet = scanBytes(data)
+	}
+	if regular && a.gitBlob == "" {
 		g := sha1.New()
-		io.WriteString(g, "blob "+strconv.Itoa(len(a.data))+"\x00")
-		g.Write(a.data)
+		io.WriteString(g, "blob "+strconv.Itoa(len(data))+"\x00")
+		g.Write(data)
 		a.gitBlob = hex.EncodeToString(g.Sum(nil))
 	}
 }

@@ -25,10 +25,11 @@ import (
 // (xet.FeatureFileSHA256): the file is then not hashed here at all but
 // registered at once with a shard of its own, whose answer gives its
 // sha256 (computed from content the CAS verified against the chunk hashes
-// computed here). Chunks repeated within the file are sent once. If the upload does not
-// go through Xet after all, the xorbs sent were for nothing (the server's
-// garbage collection takes them back); any failure to get a token or to
-// look up the first chunk falls back to reading the file twice.
+// computed here). Chunks repeated within the file are sent once. If the
+// upload does not go through Xet after all, the xorbs sent were for
+// nothing (the server's garbage collection takes them back); any failure
+// to get a token or to look up the first chunk falls back to reading the
+// file twice.
 
 // xetStreamMin is the size from which files are streamed.
 var xetStreamMin int64 = 64 << 20

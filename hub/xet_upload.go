@@ -712,8 +712,8 @@ func (s *xetSession) sendShards(ctx context.Context) error {
 		}
 		for _, sf := range sh.Files {
 			if f := noSHA[sf.Hash.String()]; f != nil {
-				if sum := out.FileSHA256[sf.Hash.String()]; validOID(sum) {
-					f.a.sha256 = sum
+				if oid, err := wire.ParseOID(out.FileSHA256[sf.Hash.String()]); err == nil {
+					f.a.sha256 = oid.String()
 				}
 			}
 		}
@@ -807,17 +807,4 @@ func (r *chunkReader) get(off int64, n int) ([]byte, error) {
 func (r *chunkReader) close() {
 	r.done()
 	scanBuffers.Put(r.buf)
-}
-
-// validOID reports whether s is a sha256 in lowercase hex.
-func validOID(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }

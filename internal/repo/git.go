@@ -18,16 +18,11 @@ type ObjectInfo struct {
 	Size int64
 }
 
-// inQuery runs query once per batch of ids: see sqlstore.Dialect.QueryIn.
-func (e *Engine) inQuery(ctx context.Context, q querier, query string, lead []any, ids []string, scan func(*sql.Rows) error) error {
-	return e.db.Dialect.QueryIn(ctx, q, query, lead, ids, scan)
-}
-
 // ObjectInfos returns the kind and size of those of oids that the repo
 // holds; missing objects are left out of the map.
 func (e *Engine) ObjectInfos(ctx context.Context, r *Repo, oids []string) (map[string]ObjectInfo, error) {
 	out := make(map[string]ObjectInfo, len(oids))
-	err := e.inQuery(ctx, e.db, `SELECT oid, kind, size FROM objects WHERE repo_id = $1 AND oid IN (%s)`, []any{r.Key}, oids, func(rows *sql.Rows) error {
+	err := e.db.Dialect.QueryIn(ctx, e.db, `SELECT oid, kind, size FROM objects WHERE repo_id = $1 AND oid IN (%s)`, []any{r.Key}, oids, func(rows *sql.Rows) error {
 		var oid string
 		var kind int
 		var size int64
@@ -45,7 +40,7 @@ func (e *Engine) ObjectInfos(ctx context.Context, r *Repo, oids []string) (map[s
 // slice belongs to fn. Callers bound memory by the number of ids they ask
 // for at once.
 func (e *Engine) ReadObjects(ctx context.Context, r *Repo, oids []string, fn func(oid string, k Kind, data []byte) error) error {
-	return e.inQuery(ctx, e.db, `SELECT oid, kind, data FROM objects WHERE repo_id = $1 AND oid IN (%s)`, []any{r.Key}, oids, func(rows *sql.Rows) error {
+	return e.db.Dialect.QueryIn(ctx, e.db, `SELECT oid, kind, data FROM objects WHERE repo_id = $1 AND oid IN (%s)`, []any{r.Key}, oids, func(rows *sql.Rows) error {
 		var oid string
 		var kind int
 		var data []byte
@@ -61,7 +56,7 @@ func (e *Engine) ReadObjects(ctx context.Context, r *Repo, oids []string, fn fun
 // at most maxInline (nil otherwise: read it with ReadObjects). One query
 // serves both the sizes and the small contents.
 func (e *Engine) ReadSmallObjects(ctx context.Context, r *Repo, oids []string, maxInline int64, fn func(oid string, k Kind, size int64, data []byte) error) error {
-	return e.inQuery(ctx, e.db, `SELECT oid, kind, size, CASE WHEN size <= $2 THEN data END FROM objects WHERE repo_id = $1 AND oid IN (%s)`, []any{r.Key, maxInline}, oids, func(rows *sql.Rows) error {
+	return e.db.Dialect.QueryIn(ctx, e.db, `SELECT oid, kind, size, CASE WHEN size <= $2 THEN data END FROM objects WHERE repo_id = $1 AND oid IN (%s)`, []any{r.Key, maxInline}, oids, func(rows *sql.Rows) error {
 		var oid string
 		var kind int
 		var size int64
@@ -80,7 +75,7 @@ func (e *Engine) ReadSmallObjects(ctx context.Context, r *Repo, oids []string, m
 // and linked to the repo (a repo links an object by uploading it).
 func (e *Engine) LinkedLFS(ctx context.Context, r *Repo, oids []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(oids))
-	err := e.inQuery(ctx, e.db, `SELECT l.oid, o.size FROM repo_lfs l JOIN lfs_objects o ON o.oid = l.oid WHERE l.repo_id = $1 AND l.oid IN (%s)`, []any{r.Key}, oids, func(rows *sql.Rows) error {
+	err := e.db.Dialect.QueryIn(ctx, e.db, `SELECT l.oid, o.size FROM repo_lfs l JOIN lfs_objects o ON o.oid = l.oid WHERE l.repo_id = $1 AND l.oid IN (%s)`, []any{r.Key}, oids, func(rows *sql.Rows) error {
 		var oid string
 		var size int64
 		if err := rows.Scan(&oid, &size); err != nil {

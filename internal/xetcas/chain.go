@@ -23,12 +23,13 @@ import (
 // hashes each xorb as soon as it can: as it streams in if its predecessor
 // is hashed by then, else in the background once it is stored and its
 // predecessor is hashed (the xorbs of a chain arrive several at once), so
-// that when the shard arrives the sha256 of the chain is (nearly) known. The chain is only a hint: the shard uses
-// it for a file whose terms are exactly the chain's xorbs, whole and in
-// order, and the sha256 is computed by the server from the stored, verified
-// xorbs, so a wrong hint costs hashing, never a wrong sha256. Chains live
-// in the memory of one server process; a shard that finds none (another
-// replica, a restart, an expired chain) reads the file back as before.
+// that when the shard arrives the sha256 of the chain is (nearly) known.
+// The chain is only a hint: the shard uses it for a file whose terms are
+// exactly the chain's xorbs, whole and in order, and the sha256 is
+// computed by the server from the stored, verified xorbs, so a wrong hint
+// costs hashing, never a wrong sha256. Chains live in the memory of one
+// server process; a shard that finds none (another replica, a restart, an
+// expired chain) reads the file back as before.
 const (
 	ChainHeader = "X-Wharf-Xorb-Prev"
 	ChainStart  = "none"
@@ -46,7 +47,6 @@ type chainLink struct {
 	created    time.Time
 	registered bool          // a request for this xorb claimed it (c.mu)
 	before     *chainLink    // the predecessor, nil for a first xorb
-	finished   bool          // done is closed (owned by the claimer)
 	done       chan struct{} // closed once the fields below are set
 	xorbs      []xet.Hash    // the chain, first xorb first
 	state      []byte        // marshaled sha256 state; nil on failure
@@ -76,93 +76,109 @@ func (c *chains) link(h xet.Hash, now time.Time) *chainLink {
 	return l
 }
 
-// chainLinks claims the link of xorb h, which follows prev (ChainStart
-// for the first xorb of a file), and returns it and its predecessor's. It
-// returns nil if prev is invalid or another request claimed h already.
-func (s *Service) chainLinks(h xet.Hash, prev string) (l, before *chainLink) {
+// claimLink claims the link of xorb h, which follows prev (ChainStart for
+// the first xorb of a file). It returns nil if prev is invalid or another
+// request claimed h already.
+func (s *Service) claimLink(h xet.Hash, prev string) *chainLink {
 	var p xet.Hash
 	if prev != ChainStart {
 		var err error
 		if p, err = xet.ParseHash(prev); err != nil || p == h {
-			return nil, nil
+			return nil
 		}
 	}
 	c := &s.chains
 	now := s.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	l = c.link(h, now)
+	l := c.link(h, now)
 	if l.registered {
-		return nil, nil
+		return nil
 	}
 	l.registered = true
 	if prev != ChainStart {
-		before = c.link(p, now)
+		l.before = c.link(p, now)
 	}
-	l.before = before
-	return l, before
+	return l
+}
+
+// resume returns a sha256 in the state after the chain up to before (a
+// fresh one for nil), which must be done; ok is false if before failed.
+func resume(before *chainLink) (d hash.Hash, ok bool) {
+	d = sha256.New()
+	if before == nil {
+		return d, true
+	}
+	if before.state == nil {
+		return nil, false
+	}
+	if err := d.(encoding.BinaryUnmarshaler).UnmarshalBinary(before.state); err != nil {
+		return nil, false
+	}
+	return d, true
+}
+
+// publish sets l's chain and state: its predecessor's, then xorb h of raw
+// decoded bytes, hashed into d. On failure l keeps no state.
+func (l *chainLink) publish(h xet.Hash, d hash.Hash, raw int64) {
+	state, err := d.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		return
+	}
+	var xorbs []xet.Hash
+	l.raw = raw
+	if l.before != nil {
+		xorbs = append(make([]xet.Hash, 0, len(l.before.xorbs)+1), l.before.xorbs...)
+		l.raw += l.before.raw
+	}
+	l.xorbs = append(xorbs, h)
+	l.state = state
 }
 
 // chainStart returns the sha256 state to hash xorb l with as it streams
 // in, if its predecessor is hashed already, or nil if it will be hashed in
 // the background once stored (no chain, a broken one, or a predecessor
-// still on its way).
+// still on its way: waiting for it would take the chain's xorbs one at a
+// time, slower than hashing this one later).
 func (s *Service) chainStart(l *chainLink) hash.Hash {
 	if l == nil {
 		return nil
 	}
-	d := sha256.New()
-	if l.before == nil {
-		return d
+	if l.before != nil {
+		select {
+		case <-l.before.done:
+		default:
+			return nil
+		}
 	}
-	select {
-	case <-l.before.done:
-	default:
-		// Waiting would take the chain's xorbs one at a time: slower than
-		// hashing this one again once it is stored.
-		return nil
-	}
-	if l.before.state == nil {
-		return nil
-	}
-	if err := d.(encoding.BinaryUnmarshaler).UnmarshalBinary(l.before.state); err != nil {
-		return nil
-	}
+	d, _ := resume(l.before)
 	return d
 }
 
-// chainHashed publishes l's state: d after hashing the raw bytes of xorb
-// h.
+// chainHashed publishes l: d after hashing the raw bytes of xorb h as it
+// streamed in.
 func (s *Service) chainHashed(l *chainLink, h xet.Hash, d hash.Hash, raw int64) {
-	state, err := d.(encoding.BinaryMarshaler).MarshalBinary()
-	if err == nil {
-		var xorbs []xet.Hash
-		if l.before != nil {
-			xorbs = append(make([]xet.Hash, 0, len(l.before.xorbs)+1), l.before.xorbs...)
-			l.raw = l.before.raw
-		}
-		l.xorbs = append(xorbs, h)
-		l.raw += raw
-		l.state = state
-	}
-	l.finished = true
+	l.publish(h, d, raw)
 	close(l.done)
 }
 
 // chainDone ends a request's claim on l: if the xorb was not hashed as it
 // streamed in but is stored (it was there already, or its predecessor
-// came too late), it is hashed in the background; if it is not stored,
-// the claim is dropped so that a retry can take it.
+// came too late), it is hashed in the background, from body if it is not
+// nil; if it is not stored, the claim is dropped so that a retry can take
+// it.
 func (s *Service) chainDone(l *chainLink, h xet.Hash, body *xorbBody) {
-	if l.finished {
+	select {
+	case <-l.done: // hashed as it streamed in (only this request closes it)
 		s.bodies.release(body)
 		return
+	default:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	_, ok, err := s.HasXorb(ctx, h)
 	cancel()
 	if err == nil && ok {
-		go s.hashLink(l, l.before, h, body)
+		go s.hashLink(l, h, body)
 		return
 	}
 	s.bodies.release(body)
@@ -197,30 +213,24 @@ func (c *chains) expire(now time.Time) {
 	}
 }
 
-// hashLink computes l in the background: before's chain and state (or a
-// fresh sha256) and the decoded content of stored xorb h, from its body
-// if it is not nil (else it is read back).
-func (s *Service) hashLink(l, before *chainLink, h xet.Hash, body *xorbBody) {
+// hashLink computes l in the background once its predecessor is hashed:
+// the decoded content of stored xorb h (from body if it is not nil) hashed
+// on top of the predecessor's state.
+func (s *Service) hashLink(l *chainLink, h xet.Hash, body *xorbBody) {
 	defer close(l.done)
 	defer s.bodies.release(body)
 	ctx, cancel := context.WithTimeout(context.Background(), chainWait)
 	defer cancel()
-	d := sha256.New()
-	var xorbs []xet.Hash
-	if before != nil {
+	if l.before != nil {
 		select {
-		case <-before.done:
+		case <-l.before.done:
 		case <-ctx.Done():
 			return
 		}
-		if before.state == nil {
-			return
-		}
-		if err := d.(encoding.BinaryUnmarshaler).UnmarshalBinary(before.state); err != nil {
-			return
-		}
-		xorbs = append(make([]xet.Hash, 0, len(before.xorbs)+1), before.xorbs...)
-		l.raw = before.raw
+	}
+	d, ok := resume(l.before)
+	if !ok {
+		return
 	}
 	select {
 	case s.chains.sem <- struct{}{}:
@@ -228,39 +238,31 @@ func (s *Service) hashLink(l, before *chainLink, h xet.Hash, body *xorbBody) {
 		return
 	}
 	defer func() { <-s.chains.sem }()
-	var n int64
-	if body != nil {
-		// Checked when it was stored: decoded, not hashed again.
-		x, err := s.loadXorb(ctx, h)
-		if err != nil {
-			return
-		}
-		if n, err = (&wholeXorb{x: x, data: body.data}).write(d, 0, x.n()); err != nil {
-			return
-		}
-	} else {
-		var err error
-		if n, err = s.hashXorb(ctx, h, d); err != nil {
-			return
-		}
-	}
-	state, err := d.(encoding.BinaryMarshaler).MarshalBinary()
+	n, err := s.hashXorb(ctx, h, body, d)
 	if err != nil {
 		return
 	}
-	l.xorbs = append(xorbs, h)
-	l.raw += n
-	l.state = state
+	l.publish(h, d, n)
 }
 
-// hashXorb writes the decoded content of stored xorb h to w: the blob is
-// read whole (one read), then its chunks are decoded in place.
-func (s *Service) hashXorb(ctx context.Context, h xet.Hash, w io.Writer) (int64, error) {
-	whole, err := s.readWholeXorb(ctx, h)
-	if err != nil {
-		return 0, err
+// hashXorb writes the decoded content of stored xorb h to w: from body,
+// which was checked when stored, if it is not nil, else from the blob,
+// read whole (one read). Its chunks are decoded in place.
+func (s *Service) hashXorb(ctx context.Context, h xet.Hash, body *xorbBody, w io.Writer) (int64, error) {
+	var whole *wholeXorb
+	if body != nil {
+		x, err := s.loadXorb(ctx, h)
+		if err != nil {
+			return 0, err
+		}
+		whole = &wholeXorb{x: x, data: body.data}
+	} else {
+		var err error
+		if whole, err = s.readWholeXorb(ctx, h); err != nil {
+			return 0, err
+		}
+		defer whole.release()
 	}
-	defer whole.release()
 	n, err := whole.write(w, 0, whole.x.n())
 	if err == nil && uint64(n) != whole.x.rawOff[whole.x.n()] {
 		err = fmt.Errorf("xorb %s: read back %d bytes, want %d", h, n, whole.x.rawOff[whole.x.n()])

@@ -106,7 +106,7 @@ func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader, size 
 	var l *chainLink
 	var whole *xorbBody // the body read whole, kept for l's hashing if need be
 	if prev != "" {
-		if l, _ = s.chainLinks(h, prev); l != nil {
+		if l = s.claimLink(h, prev); l != nil {
 			defer func() { s.chainDone(l, h, whole) }()
 		}
 	}
@@ -123,7 +123,7 @@ func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader, size 
 	// Read whole if a buffer is free: then checked in place and stored
 	// in one write, with no copy.
 	if whole = s.bodies.take(size); whole != nil {
-		if err := whole.readFrom(body, size); err != nil {
+		if err := whole.readFrom(body); err != nil {
 			s.bodies.release(whole)
 			whole = nil
 			return false, err
@@ -136,20 +136,16 @@ func (s *Service) PutXorb(ctx context.Context, h xet.Hash, body io.Reader, size 
 	var rawSize uint64
 	d := s.chainStart(l)
 	oid, size, err := s.blobs.PutNamed(ctx, func(w io.Writer) (string, error) {
-		var raw io.Writer
-		if d != nil {
-			raw = d
-		}
 		var err error
 		if whole != nil {
 			rd := xorb.NewBytesReader(whole.data)
-			if infos, rawSize, err = checkXorb(h, rd, nil, raw); err != nil {
+			if infos, rawSize, err = checkXorb(h, rd, nil, d); err != nil {
 				return "", err
 			}
 			if _, err := w.Write(whole.data[:rd.Offset()]); err != nil { // no footer
 				return "", err
 			}
-		} else if infos, rawSize, err = checkXorb(h, xorb.NewReader(body), w, raw); err != nil {
+		} else if infos, rawSize, err = checkXorb(h, xorb.NewReader(body), w, d); err != nil {
 			return "", err
 		}
 		if d != nil {
@@ -186,6 +182,7 @@ const xorbBodies = 8
 // xorbBody is an uploaded xorb read whole into a pooled buffer.
 type xorbBody struct {
 	buf  *[]byte
+	max  int // bytes the body may have: its length, or xorb.MaxSerialized
 	data []byte
 }
 
@@ -206,14 +203,15 @@ func (b *bodySlots) take(size int64) *xorbBody {
 	default:
 		return nil
 	}
-	// One byte more than the body tells a longer one apart. Rounded up
-	// to 4 MiB (xorbs of one upload differ in size by a few bytes: their
-	// buffers must fit each other), and no more than the largest xorb.
-	n := xorb.MaxSerialized + 1
+	body := &xorbBody{max: xorb.MaxSerialized}
 	if size >= 0 && size < xorb.MaxSerialized {
-		const round = 4 << 20
-		n = min((int(size)+1+round-1)/round*round, n)
+		body.max = int(size)
 	}
+	// One byte more tells a longer body apart. Buffers go in 4 MiB steps
+	// (xorbs of one upload differ in size by a few bytes: their buffers
+	// must fit each other), up to the largest xorb.
+	const step = 4 << 20
+	n := min((body.max+step)/step*step, xorb.MaxSerialized+1)
 	bp, _ := xorbBodyBufs.Get().(*[]byte)
 	if bp == nil || len(*bp) < n {
 		if bp != nil {
@@ -222,7 +220,8 @@ func (b *bodySlots) take(size int64) *xorbBody {
 		buf := make([]byte, n)
 		bp = &buf
 	}
-	return &xorbBody{buf: bp}
+	body.buf = bp
+	return body
 }
 
 // release gives body back (nil is ignored).
@@ -235,16 +234,11 @@ func (b *bodySlots) release(body *xorbBody) {
 	<-b.sem
 }
 
-// readFrom reads r to its end into the body. A body larger than the
-// size given to take, or than xorb.MaxSerialized, is an error wrapping
+// readFrom reads r to its end into the body. A body longer than the size
+// given to take, or than xorb.MaxSerialized, is an error wrapping
 // ErrInvalid; r's errors are returned as they are.
-func (x *xorbBody) readFrom(r io.Reader, size int64) error {
-	b := *x.buf
-	if size >= 0 && size < xorb.MaxSerialized {
-		b = b[:size+1]
-	} else {
-		b = b[:min(len(b), xorb.MaxSerialized+1)]
-	}
+func (x *xorbBody) readFrom(r io.Reader) error {
+	b := (*x.buf)[:x.max+1]
 	n := 0
 	for n < len(b) {
 		m, err := r.Read(b[n:])
@@ -257,10 +251,7 @@ func (x *xorbBody) readFrom(r io.Reader, size int64) error {
 			return err
 		}
 	}
-	if size >= 0 && size < xorb.MaxSerialized {
-		return errorf(ErrInvalid, "xorb body longer than its length of %d bytes", size)
-	}
-	return errorf(ErrInvalid, "xorb larger than %d bytes", xorb.MaxSerialized)
+	return errorf(ErrInvalid, "xorb body longer than %d bytes", x.max)
 }
 
 // XorbKey is the blob name of a xorb: a sha256 of its Xet hash and the
@@ -296,13 +287,7 @@ func CopyStoredXorb(h xet.Hash, oid string, r io.Reader, w io.Writer) error {
 // It returns the chunks and their decoded size. Errors about the content
 // wrap ErrInvalid; w has then received part of it.
 func CopyXorb(h xet.Hash, r io.Reader, w io.Writer) ([]xorb.ChunkInfo, uint64, error) {
-	return copyXorb(h, r, w, nil)
-}
-
-// copyXorb is CopyXorb, also writing the decoded chunks to raw if it is
-// not nil.
-func copyXorb(h xet.Hash, r io.Reader, w, raw io.Writer) ([]xorb.ChunkInfo, uint64, error) {
-	return checkXorb(h, xorb.NewReader(r), w, raw)
+	return checkXorb(h, xorb.NewReader(r), w, nil)
 }
 
 // checkXorb reads xorb h from rd, checking every chunk and the merkle
