@@ -115,3 +115,51 @@ func TestNoDirectFilesystem(t *testing.T) {
 		t.Fatalf("%d opens asked for direct I/O, want 1 (then the store stops asking)", directOpens)
 	}
 }
+
+// TestDirectWriteRefused: a filesystem that takes the open flag but
+// refuses direct writes (EINVAL, injected) gets the data through the page
+// cache, and the store stops asking for direct I/O.
+func TestDirectWriteRefused(t *testing.T) {
+	var refused int
+	writeFile = func(f *os.File, p []byte) (int, error) {
+		refused++
+		return 0, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.EINVAL}
+	}
+	t.Cleanup(func() { writeFile = (*os.File).Write })
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Create(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := b.(*staged)
+	if !st.direct {
+		t.Skip("the filesystem of the test's temp dir refuses direct I/O")
+	}
+	p, q := aligned(1<<20, 8), aligned(1<<20, 9)
+	for i, w := range [][]byte{p, q} {
+		if n, err := st.Write(w); n != len(w) || err != nil {
+			t.Fatalf("write %d: %d, %v", i, n, err)
+		}
+	}
+	if refused != 1 || st.direct {
+		t.Fatalf("%d direct writes tried, direct %v after: want 1, false", refused, st.direct)
+	}
+	oid := "2f" + string(bytes.Repeat([]byte("0"), 62))
+	if err := st.Commit(t.Context(), oid); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(s.path(oid)); err != nil || !bytes.Equal(got, append(p, q...)) {
+		t.Fatalf("object: %d bytes, %v", len(got), err)
+	}
+	b, err = s.Create(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Abort()
+	if b.(*staged).direct {
+		t.Fatal("the next staged file asks for direct I/O again")
+	}
+}

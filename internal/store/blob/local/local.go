@@ -74,8 +74,12 @@ func (s *Store) Create(ctx context.Context) (blob.Staged, error) {
 	return &staged{s: s, f: f, direct: direct}, nil
 }
 
-// openFile is os.OpenFile; tests replace it to inject faults.
-var openFile = os.OpenFile
+// openFile is os.OpenFile and writeFile is (*os.File).Write, for direct
+// writes; tests replace them to inject faults.
+var (
+	openFile  = os.OpenFile
+	writeFile = (*os.File).Write
+)
 
 // createTemp creates a fresh temp file in dir/tmp, opened for direct I/O
 // unless the filesystem refuses it (tmpfs does), which is then not asked
@@ -266,8 +270,12 @@ func (t *staged) Write(p []byte) (int, error) {
 		if len(p) > 0 && uintptr(unsafe.Pointer(&p[0]))%directAlign == 0 {
 			if m := len(p) &^ (directAlign - 1); m > 0 {
 				var err error
-				n, err = t.f.Write(p[:m])
-				if err != nil && !(n == 0 && errors.Is(err, syscall.EINVAL)) {
+				n, err = writeFile(t.f, p[:m])
+				if n == 0 && errors.Is(err, syscall.EINVAL) {
+					// The filesystem took the open flag but refuses
+					// the writes: as if it had refused the flag.
+					t.s.noDirect.Store(true)
+				} else if err != nil {
 					return n, err
 				}
 			}
