@@ -40,6 +40,10 @@ type xetStreamed struct {
 	cas   string // CAS URL the xorbs went to
 	refs  []*xorbRef
 	terms []xetTerm
+	// registered: a shard of its own named the file and its xorbs to the
+	// CAS already (to learn its sha256); the upload's shard leaves them
+	// out.
+	registered bool
 }
 
 // writeTokenURL is the xet-write-token endpoint of the commit o makes.
@@ -89,7 +93,7 @@ func (c *Client) streamXet(ctx context.Context, r Repo, a *AddOp, o *CommitOptio
 	serverSHA256 := slices.Contains(strings.Split(resp.Header.Get(xet.FeaturesHeader), ","), xet.FeatureFileSHA256)
 
 	f := &xetFile{a: a, scan: &xetScan{size: a.size}, chainNext: xetChainStart}
-	s := &xetSession{c: c, tok: tok, o: o, files: []*xetFile{f},
+	s := &xetSession{c: c, tok: tok, o: o, files: []*xetFile{f}, cache: c.xetCacheFor(info.CASURL),
 		known: map[xet.Hash]chunkLoc{}, refByHash: map[xet.Hash]int32{}}
 	if o.Progress != nil {
 		o.Progress(Progress{Path: a.PathInRepo, Total: a.size})
@@ -104,21 +108,24 @@ func (c *Client) streamXet(ctx context.Context, r Repo, a *AddOp, o *CommitOptio
 		return true, err
 	}
 	a.sha256, a.xet = sum, f.scan
+	registered := false
 	if a.sha256 == "" {
-		// Register the file now (a shard without its sha256) to learn
-		// its sha256, which the commit names it by; the upload's shard
-		// names it again, with it.
+		// Register the file now (a shard without its sha256, kept in
+		// the local cache like the upload's) to learn its sha256, which
+		// the commit names it by.
 		if err := s.sendShards(ctx); err != nil {
 			return true, err
 		}
-		if a.sha256 == "" {
+		registered = a.sha256 != ""
+		if !registered {
+			// The upload's shard names it again, with its sha256.
 			c.log.LogAttrs(ctx, slog.LevelDebug, "xet: the CAS did not return the sha256 of a streamed file; hashing it", slog.String("path", a.PathInRepo))
 			if a.sha256, _, err = hashes(ctx, a.Content, false); err != nil {
 				return true, err
 			}
 		}
 	}
-	a.streamed = &xetStreamed{cas: info.CASURL, refs: s.refs, terms: f.terms}
+	a.streamed = &xetStreamed{cas: info.CASURL, refs: s.refs, terms: f.terms, registered: registered}
 	return true, nil
 }
 

@@ -619,7 +619,8 @@ func TestXetRepeatedContent(t *testing.T) {
 func TestXetStreamedAndChained(t *testing.T) {
 	h := servertest.New(t, sqltest.SQLite)
 	ctx := t.Context()
-	c, tap := newXetClient(t, h.URL, h.Alice, "", false)
+	cacheDir := t.TempDir()
+	c, tap := newXetClient(t, h.URL, h.Alice, cacheDir, false)
 	r := hub.Repo{ID: "alice/chain"}
 	_, err := c.CreateRepo(ctx, r, nil)
 	ok(t, err)
@@ -665,8 +666,11 @@ func TestXetStreamedAndChained(t *testing.T) {
 	_, _, shards0, _ := tap.stats()
 	commit("a/big.bin", big)
 	lfsOID("a/big.bin", big)
-	if _, _, shards, _ := tap.stats(); shards-shards0 != 2 {
-		t.Fatalf("%d shards for a streamed file, want 2 (its own, to learn its sha256, then the upload's)", shards-shards0)
+	if _, _, shards, _ := tap.stats(); shards-shards0 != 1 {
+		t.Fatalf("%d shards for a streamed file, want 1 (its own, which gives its sha256; the upload's would name nothing new)", shards-shards0)
+	}
+	if cached, _ := filepath.Glob(filepath.Join(cacheDir, "*", "shards", "*.mdb")); len(cached) != 1 {
+		t.Fatalf("local cache after a streamed file: shards %v, want its own", cached)
 	}
 	tap.mu.Lock()
 	firstXorb, tokens := -1, []int{}
@@ -723,6 +727,10 @@ func TestXetStreamedAndChained(t *testing.T) {
 	}
 	tap.mu.Unlock()
 	e := randomBytes(11, 65<<20)
+	_, _, shards0, _ = tap.stats()
 	commit("e/big.bin", e)
 	lfsOID("e/big.bin", e)
+	if _, _, shards, _ := tap.stats(); shards-shards0 != 2 {
+		t.Fatalf("%d shards when the CAS did not return the sha256, want 2 (its own, then the upload's naming it with its sha256)", shards-shards0)
+	}
 }

@@ -186,6 +186,10 @@ func (c *Client) runXetSession(ctx context.Context, tok *casToken, o *CommitOpti
 		f.chainNext = xetChainStart
 		f.placed = false
 		if st := f.a.streamed; st != nil {
+			f.placed = true
+			if st.registered {
+				continue // its own shard named it (sendShards skips it)
+			}
 			// Sent while it was hashed: its xorbs and terms join the
 			// session's.
 			base := int32(len(s.refs))
@@ -194,7 +198,6 @@ func (c *Client) runXetSession(ctx context.Context, tok *casToken, o *CommitOpti
 				t.ref += base
 				f.terms = append(f.terms, t)
 			}
-			f.placed = true
 			continue
 		}
 		for _, ch := range f.scan.chunks {
@@ -689,6 +692,9 @@ func (s *xetSession) sendShards(ctx context.Context) error {
 	}
 	noSHA := map[string]*xetFile{} // files sent without their sha256, by file hash
 	for _, f := range s.files {
+		if st := f.a.streamed; st != nil && st.registered {
+			continue
+		}
 		sf, err := s.shardFile(f)
 		if err != nil {
 			return err
@@ -699,7 +705,9 @@ func (s *xetSession) sendShards(ctx context.Context) error {
 		push(shard.RecordSize * (2 + 2*len(sf.Terms)))
 		cur.Files = append(cur.Files, sf)
 	}
-	shards = append(shards, cur)
+	if len(cur.Files) > 0 || len(cur.Xorbs) > 0 {
+		shards = append(shards, cur)
+	}
 	for _, sh := range shards {
 		body := sh.AppendUpload(nil)
 		resp, err := s.tok.do(ctx, http.MethodPost, "/v1/shards", body, nil, nil)
