@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +16,7 @@ import (
 	"github.com/wharfhub/wharf/internal/server/servertest"
 	"github.com/wharfhub/wharf/internal/xetcas"
 	"github.com/wharfhub/wharf/xet"
+	"github.com/wharfhub/wharf/xet/chunk"
 	"github.com/wharfhub/wharf/xet/shard"
 	"github.com/wharfhub/wharf/xet/xorb"
 )
@@ -313,6 +316,66 @@ func TestXetXorbFraming(t *testing.T) {
 		}
 		if resp := h.Do(t, http.MethodHead, tok.CasURL+"/v1/xorbs/default/"+big.xorbs[0].String(), tok.AccessToken, nil); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("HEAD of the refused xorb: %d", resp.StatusCode)
+		}
+	})
+}
+
+// TestXetReadBack: the sha256 of a file a stock client registers is read
+// back from its xorbs: a xorb larger than one read (several pieces), and a
+// file made of chunk ranges from the middle of xorbs (pieces that start
+// past a xorb's first chunk) come back with the right bytes, and a shard
+// that lies about such a file's sha256 is refused.
+func TestXetReadBack(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, h *servertest.Hub) {
+		r := "alice/readback"
+		h.CreateRepo(t, h.Alice, r, false)
+		// 40 MiB in one xorb (more than one 16 MiB read), part of it
+		// compressible.
+		data := append(randomBytes(21, 36<<20), bytes.Repeat([]byte("read back "), 400<<10)...)
+		u := buildXet(t, data, 1<<20, xorb.SchemeAuto)
+		if len(u.xorbs) != 1 || len(u.bodies[0]) < 32<<20 {
+			t.Fatalf("%d xorbs, the first of %d bytes: want one of more than 32 MiB", len(u.xorbs), len(u.bodies[0]))
+		}
+		tok := getXetToken(t, h, h.Alice, r, "write", "main")
+		u.send(t, h, tok) // its sha256 is checked against the bytes read back
+		_, readBack := h.Srv.Xet().SHA256Sources()
+
+		// A file of two ranges of that xorb, the later one first.
+		ends := chunk.Boundaries(data)
+		starts := append([]int{0}, ends[:len(ends)-1]...)
+		n := len(ends)
+		ranges := [][2]int{{n / 2, n - 3}, {2, n/2 - 1}}
+		var content []byte
+		var leaves []xet.Leaf
+		var terms []shard.Term
+		for _, rg := range ranges {
+			content = append(content, data[starts[rg[0]]:ends[rg[1]-1]]...)
+			for c := rg[0]; c < rg[1]; c++ {
+				leaves = append(leaves, xet.Leaf{Hash: u.chunks[c], Size: uint64(ends[c] - starts[c])})
+			}
+			terms = append(terms, shard.Term{Xorb: u.xorbs[0], Start: uint32(rg[0]), End: uint32(rg[1]),
+				UnpackedBytes: uint32(ends[rg[1]-1] - starts[rg[0]]), RangeHash: xet.RangeHash(u.chunks[rg[0]:rg[1]])})
+		}
+		sum := sha256.Sum256(content)
+		file := shard.File{Hash: xet.FileHash(leaves), Terms: terms, Verified: true, HasSHA256: true, SHA256: sum}
+		lying := file
+		lying.SHA256[5] ^= 1
+		sh := &shard.Shard{Files: []shard.File{lying}}
+		servertest.ExpectError(t, h.Do(t, http.MethodPost, tok.CasURL+"/v1/shards", tok.AccessToken, servertest.Raw{Data: sh.AppendUpload(nil)}), 400, "", "sha256")
+		sh.Files[0] = file
+		if resp := h.Do(t, http.MethodPost, tok.CasURL+"/v1/shards", tok.AccessToken, servertest.Raw{Data: sh.AppendUpload(nil)}); resp.StatusCode != http.StatusOK {
+			t.Fatalf("shard of the ranges: %d %s", resp.StatusCode, servertest.Body(resp))
+		}
+		if _, after := h.Srv.Xet().SHA256Sources(); after-readBack != 2 {
+			t.Fatalf("%d files read back, want 2 (the lie and the truth)", after-readBack)
+		}
+		h.Commit(t, h.Alice, r, "main", servertest.LFSFile("whole.bin", u.sha256, int64(len(data))),
+			servertest.LFSFile("ranges.bin", hex.EncodeToString(sum[:]), int64(len(content))))
+		if got := h.Download(t, h.Alice, r, "main", "ranges.bin"); !bytes.Equal(got, content) {
+			t.Fatalf("ranges.bin: %d bytes downloaded, want the %d registered", len(got), len(content))
+		}
+		if got := h.Download(t, h.Alice, r, "main", "whole.bin"); !bytes.Equal(got, data) {
+			t.Fatalf("whole.bin: %d bytes downloaded, want %d", len(got), len(data))
 		}
 	})
 }

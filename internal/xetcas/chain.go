@@ -328,9 +328,7 @@ func (s *Service) chainSHA256(ctx context.Context, f *File) (string, bool) {
 	raw := l.raw
 	if k < n {
 		t := f.Terms[n-1]
-		rd := s.OpenFile(ctx, &File{Hash: f.Hash, Terms: []FileTerm{t}, Size: int64(t.Unpacked)})
-		m, err := io.CopyBuffer(d, rd, make([]byte, 1<<20))
-		rd.Close()
+		m, err := s.readBack(ctx, []FileTerm{t}, d)
 		if err != nil || m != int64(t.Unpacked) {
 			return "", false
 		}

@@ -126,7 +126,6 @@ func (s *Service) putShard(ctx context.Context, repo int64, data []byte, progres
 			users[regs[i].f.Terms[0].Xorb]++
 		}
 	}
-	var buf []byte
 	var whole *wholeXorb
 	for i := range regs {
 		f := regs[i].f
@@ -151,10 +150,7 @@ func (s *Service) putShard(ctx context.Context, repo int64, data []byte, progres
 				break
 			}
 			s.shaReadBack.Add(1)
-			if n := int(min(f.Size, 1<<20)); cap(buf) < n {
-				buf = make([]byte, n)
-			}
-			if sum, err = s.fileSHA256(ctx, f, buf[:cap(buf)]); err != nil {
+			if sum, err = s.fileSHA256(ctx, f); err != nil {
 				return 0, nil, err
 			}
 		}
@@ -238,16 +234,11 @@ func (s *Service) knownSHA256(ctx context.Context, hashes []xet.Hash) (map[xet.H
 	return out, err
 }
 
-// fileSHA256 reads f back from its xorbs, through buf, and returns its
-// hex sha256.
-func (s *Service) fileSHA256(ctx context.Context, f *File, buf []byte) (string, error) {
-	rd := s.OpenFile(ctx, f)
-	defer rd.Close()
+// fileSHA256 reads f back from its xorbs (readBack) and returns its hex
+// sha256.
+func (s *Service) fileSHA256(ctx context.Context, f *File) (string, error) {
 	h := sha256.New()
-	if len(buf) == 0 {
-		buf = make([]byte, 4096)
-	}
-	n, err := io.CopyBuffer(h, rd, buf)
+	n, err := s.readBack(ctx, f.Terms, h)
 	if err != nil {
 		return "", err
 	}
@@ -257,11 +248,106 @@ func (s *Service) fileSHA256(ctx context.Context, f *File, buf []byte) (string, 
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// wholeXorb is a stored xorb read whole, to read back many files of it.
+// Read-back pipelines: readBackPiece is the most stored bytes one reads at
+// once, readBackPipelines how many run at once server-wide (each holds up
+// to three pieces: 48 MiB).
+const (
+	readBackPiece     = 16 << 20
+	readBackPipelines = 4
+)
+
+// readBack writes the content of terms to w and returns its length. The
+// stored chunks are read with the blob store's ReadRange (past the page
+// cache on a local disk: the xorbs were just written, and are read once)
+// in pieces of whole chunks, the next piece while the last one is decoded
+// and written.
+func (s *Service) readBack(ctx context.Context, terms []FileTerm, w io.Writer) (int64, error) {
+	select {
+	case s.readBacks <- struct{}{}:
+		defer func() { <-s.readBacks }()
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type piece struct {
+		w          *wholeXorb
+		start, end int
+		err        error
+	}
+	pieces := make(chan piece, 1)
+	free := make(chan []byte, 3) // buffers: one read, one waiting, one written
+	for range cap(free) {
+		free <- nil
+	}
+	go func() {
+		defer close(pieces)
+		send := func(p piece) bool {
+			select {
+			case pieces <- p:
+				return p.err == nil
+			case <-ctx.Done():
+				return false
+			}
+		}
+		for _, t := range terms {
+			x, err := s.loadXorb(ctx, t.Xorb)
+			if err != nil {
+				send(piece{err: err})
+				return
+			}
+			if int(t.End) > x.n() || t.Start > t.End {
+				send(piece{err: fmt.Errorf("xorb %s has %d chunks, not [%d, %d)", x.hash, x.n(), t.Start, t.End)})
+				return
+			}
+			for c, end := int(t.Start), int(t.End); c < end; {
+				e := c + 1
+				for e < end && x.byteOff[e+1]-x.byteOff[c] <= readBackPiece {
+					e++
+				}
+				var buf []byte
+				select {
+				case buf = <-free:
+				case <-ctx.Done():
+					return
+				}
+				base := x.byteOff[c]
+				data, used, err := s.blobs.ReadRange(ctx, x.blobOID, int64(base), int(x.byteOff[e]-base), buf)
+				if err != nil {
+					err = fmt.Errorf("xorb %s: %w", x.hash, err)
+				}
+				if !send(piece{w: &wholeXorb{x: x, data: data, base: base, buf: &used}, start: c, end: e, err: err}) {
+					return
+				}
+				c = e
+			}
+		}
+	}()
+	var n int64
+	var scratch []byte
+	for p := range pieces {
+		if p.err != nil {
+			return n, p.err
+		}
+		p.w.scratch = scratch
+		m, err := p.w.write(w, p.start, p.end)
+		n += m
+		scratch = p.w.scratch
+		free <- *p.w.buf
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, ctx.Err()
+}
+
+// wholeXorb is a stored xorb read whole (or a range of its chunks), to
+// read back many files of it.
 type wholeXorb struct {
 	x       *xorbIndex
 	data    []byte
-	buf     *[]byte // pooled buffer holding data
+	base    uint64  // offset in the stored xorb of data[0]
+	buf     *[]byte // pooled buffer holding data, if any
 	scratch []byte
 }
 
@@ -275,21 +361,16 @@ func (s *Service) readWholeXorb(ctx context.Context, h xet.Hash) (*wholeXorb, er
 	if err != nil {
 		return nil, err
 	}
-	obj, err := s.openXorb(ctx, x)
-	if err != nil {
-		return nil, err
-	}
-	defer obj.Close()
 	want := int(x.byteOff[x.n()])
 	bp, _ := wholeBuffers.Get().(*[]byte)
-	if bp == nil || cap(*bp) < want {
-		b := make([]byte, want)
-		bp = &b
+	if bp == nil {
+		bp = new([]byte)
 	}
-	data := (*bp)[:want]
-	if _, err := io.ReadFull(obj, data); err != nil {
+	data, used, err := s.blobs.ReadRange(ctx, x.blobOID, 0, want, *bp)
+	*bp = used
+	if err != nil {
 		wholeBuffers.Put(bp)
-		return nil, fmt.Errorf("xorb %s: read %d bytes: %w", h, want, noEOF(err))
+		return nil, fmt.Errorf("xorb %s: %w", h, err)
 	}
 	return &wholeXorb{x: x, data: data, buf: bp}, nil
 }
@@ -319,12 +400,12 @@ func (w *wholeXorb) sha256(f *File, t FileTerm) (string, error) {
 func (w *wholeXorb) write(dst io.Writer, start, end int) (int64, error) {
 	var n int64
 	for c := start; c < end; c++ {
-		off := w.x.byteOff[c]
+		off := w.x.byteOff[c] - w.base
 		hdr, err := xorb.ParseHeader(w.data[off : off+xorb.HeaderSize])
 		if err != nil {
 			return n, fmt.Errorf("xorb %s chunk %d: %w", w.x.hash, c, err)
 		}
-		payload := w.data[off+xorb.HeaderSize : w.x.byteOff[c+1]]
+		payload := w.data[off+xorb.HeaderSize : w.x.byteOff[c+1]-w.base]
 		if len(payload) != int(hdr.StoredLen) {
 			return n, fmt.Errorf("xorb %s chunk %d: stored chunk has %d bytes, index says %d", w.x.hash, c, hdr.StoredLen, len(payload))
 		}

@@ -79,8 +79,9 @@ type Service struct {
 	xorbs  map[xet.Hash]*xorbIndex // immutable once stored: a plain bounded cache
 	norder []xet.Hash
 
-	chains chains
-	bodies bodySlots // xorb bodies held in memory
+	chains    chains
+	bodies    bodySlots     // xorb bodies held in memory
+	readBacks chan struct{} // read-back pipelines running (readBack)
 	// sha256 of new files at shard time: from a chain, or read back.
 	shaChain, shaReadBack atomic.Int64
 }
@@ -111,7 +112,7 @@ func New(cfg Config) *Service {
 		return m.Sum(nil)
 	}
 	s := &Service{cfg: cfg, db: cfg.DB, blobs: cfg.Blobs, tokenKey: derive("token"), fetchKey: derive("fetch"),
-		xorbs: make(map[xet.Hash]*xorbIndex)}
+		xorbs: make(map[xet.Hash]*xorbIndex), readBacks: make(chan struct{}, readBackPipelines)}
 	copy(s.dedupKey[:], derive("dedup"))
 	return s
 }

@@ -128,6 +128,20 @@ type Sweeper interface {
 	Sweep(ctx context.Context, olderThan time.Duration) (removed int, err error)
 }
 
+// RangeReader is implemented by backends that read a range of an object
+// into memory better than through [Backend.Open]: the local store reads it
+// past the page cache, for data read once (an upload read back to hash
+// it), which would cost more to cache than to read.
+type RangeReader interface {
+	// ReadRange reads bytes [off, off+n) of the object stored under oid.
+	// It returns them as a slice of buf if buf's capacity is enough for
+	// the backend's needs, of a new buffer otherwise, and the buffer used,
+	// to pass as buf next time. It returns an error wrapping ErrNotExist
+	// if there is no object, io.ErrUnexpectedEOF if the object ends
+	// before off+n.
+	ReadRange(ctx context.Context, oid string, off int64, n int, buf []byte) (data, used []byte, err error)
+}
+
 // ErrNotAdoptable is returned by [Adopter.Adopt] when the file cannot be
 // moved into the store (another filesystem, say); the file is untouched.
 var ErrNotAdoptable = errors.New("file cannot be adopted by the blob store")

@@ -126,6 +126,43 @@ func (s *Store) Open(ctx context.Context, oid string) (Object, error) {
 	return s.b.Open(ctx, oid)
 }
 
+// ReadRange reads bytes [off, off+n) of the object stored under oid into
+// memory, with the backend's [RangeReader] if it has one. The bytes are a
+// slice of buf if its capacity is enough, of a new buffer otherwise; used
+// is the buffer to pass as buf next time. Errors wrap [ErrNotExist] (no
+// object), io.ErrUnexpectedEOF (the object ends before off+n) or
+// [ErrInvalidOID].
+func (s *Store) ReadRange(ctx context.Context, oid string, off int64, n int, buf []byte) (data, used []byte, err error) {
+	if err := CheckOID(oid); err != nil {
+		return nil, buf, fmt.Errorf("read: %w", err)
+	}
+	if off < 0 || n < 0 {
+		return nil, buf, fmt.Errorf("read %s: invalid range of %d bytes at %d", oid, n, off)
+	}
+	if rr, ok := s.b.(RangeReader); ok {
+		return rr.ReadRange(ctx, oid, off, n, buf)
+	}
+	o, err := s.b.Open(ctx, oid)
+	if err != nil {
+		return nil, buf, err
+	}
+	defer o.Close()
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	data = buf[:n]
+	if _, err := o.Seek(off, io.SeekStart); err != nil {
+		return nil, buf, fmt.Errorf("read %s at %d: %w", oid, off, err)
+	}
+	if _, err := io.ReadFull(o, data); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, buf, fmt.Errorf("read %s at %d: %w", oid, off, err)
+	}
+	return data, buf, nil
+}
+
 // Stat returns the size of the object stored under oid. It returns an error
 // wrapping [ErrNotExist] if there is none, or [ErrInvalidOID].
 func (s *Store) Stat(ctx context.Context, oid string) (size int64, err error) {

@@ -54,6 +54,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) blob.Backend) {
 		{"PutNamed", testPutNamed},
 		{"SeekAndRead", testSeek},
 		{"ServeContentRange", testServeContentRange},
+		{"ReadRange", testReadRange},
 		{"Missing", testMissing},
 		{"DeleteIdempotent", testDelete},
 		{"InvalidOID", testInvalidOID},
@@ -585,6 +586,37 @@ func testServeContentRange(t *testing.T, s *blob.Store) {
 			t.Fatalf("Range %s: wrong body (%d bytes)", tc.rng, rec.Body.Len())
 		}
 	}
+}
+
+// testReadRange reads ranges of an object whose size is not a multiple of
+// a disk block, reusing the buffer as callers do, and ranges past its end.
+func testReadRange(t *testing.T, s *blob.Store) {
+	ctx := t.Context()
+	b := Data(14, 3<<20+4097)
+	oid := put(t, s, b)
+	var buf []byte
+	for _, r := range [][2]int{
+		{0, len(b)}, {1, 100}, {4095, 2}, {4096, 4096}, {5000, 1 << 20},
+		{len(b) - 10, 10}, {len(b) - 1, 1}, {len(b), 0}, {7, 0}, {0, 1},
+	} {
+		data, used, err := s.ReadRange(ctx, oid, int64(r[0]), r[1], buf)
+		if err != nil {
+			t.Fatalf("ReadRange(%d, %d): %v", r[0], r[1], err)
+		}
+		if !bytes.Equal(data, b[r[0]:r[0]+r[1]]) {
+			t.Fatalf("ReadRange(%d, %d): %d bytes, not those stored there", r[0], r[1], len(data))
+		}
+		buf = used
+	}
+	for _, r := range [][2]int{{len(b) - 5, 10}, {len(b), 1}, {len(b) + 5000, 1}} {
+		if _, _, err := s.ReadRange(ctx, oid, int64(r[0]), r[1], buf); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("ReadRange(%d, %d) past the end of %d bytes: %v, want io.ErrUnexpectedEOF", r[0], r[1], len(b), err)
+		}
+	}
+	_, _, err := s.ReadRange(ctx, OID([]byte("never stored")), 0, 1, nil)
+	wantErr(t, err, blob.ErrNotExist)
+	_, _, err = s.ReadRange(ctx, "../"+oid[3:], 0, 1, nil)
+	wantErr(t, err, blob.ErrInvalidOID)
 }
 
 func testMissing(t *testing.T, s *blob.Store) {

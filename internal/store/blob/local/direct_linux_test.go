@@ -163,3 +163,67 @@ func TestDirectWriteRefused(t *testing.T) {
 		t.Fatal("the next staged file asks for direct I/O again")
 	}
 }
+
+// TestReadRangeDirect: ReadRange reads past the page cache where the
+// filesystem allows it, and where it refuses (at open, or at the read:
+// injected) reads through the cache and stops asking, the bytes right
+// every time.
+func TestReadRangeDirect(t *testing.T) {
+	for _, refuse := range []string{"", "open", "read"} {
+		name := "refused at " + refuse
+		if refuse == "" {
+			name = "allowed"
+		}
+		t.Run(name, func(t *testing.T) {
+			var directOpens, directReads int
+			openFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+				if flag&oDirect != 0 && flag&os.O_CREATE == 0 {
+					directOpens++
+					if refuse == "open" {
+						return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EINVAL}
+					}
+				}
+				return os.OpenFile(name, flag, perm)
+			}
+			readFileAt = func(f *os.File, p []byte, off int64) (int, error) {
+				if refuse == "read" && directOpens > directReads {
+					directReads++
+					return 0, &os.PathError{Op: "read", Path: f.Name(), Err: syscall.EINVAL}
+				}
+				return f.ReadAt(p, off)
+			}
+			t.Cleanup(func() { openFile, readFileAt = os.OpenFile, (*os.File).ReadAt })
+			s, err := Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := s.Create(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !b.(*staged).direct {
+				t.Skip("the filesystem of the test's temp dir refuses direct I/O")
+			}
+			p := aligned(1<<20+300, 3)
+			if _, err := b.Write(p); err != nil {
+				t.Fatal(err)
+			}
+			oid := "3f" + string(bytes.Repeat([]byte("0"), 62))
+			if err := b.Commit(t.Context(), oid); err != nil {
+				t.Fatal(err)
+			}
+			var buf []byte
+			for i, r := range [][2]int{{100, 1 << 20}, {1 << 20, 300}, {0, 1}} {
+				data, used, err := s.ReadRange(t.Context(), oid, int64(r[0]), r[1], buf)
+				if err != nil || !bytes.Equal(data, p[r[0]:r[0]+r[1]]) {
+					t.Fatalf("read %d: %d bytes (want %d), equal %v, %v", i, len(data), r[1], bytes.Equal(data, p[r[0]:r[0]+r[1]]), err)
+				}
+				buf = used
+			}
+			want := map[string]int{"": 3, "open": 1, "read": 1}[refuse]
+			if directOpens != want || s.noDirect.Load() != (refuse != "") {
+				t.Fatalf("%d direct opens (want %d), store's noDirect %v", directOpens, want, s.noDirect.Load())
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -74,11 +75,13 @@ func (s *Store) Create(ctx context.Context) (blob.Staged, error) {
 	return &staged{s: s, f: f, direct: direct}, nil
 }
 
-// openFile is os.OpenFile and writeFile is (*os.File).Write, for direct
-// writes; tests replace them to inject faults.
+// openFile is os.OpenFile, writeFile (*os.File).Write for direct writes
+// and readFileAt (*os.File).ReadAt for ReadRange; tests replace them to
+// inject faults.
 var (
-	openFile  = os.OpenFile
-	writeFile = (*os.File).Write
+	openFile   = os.OpenFile
+	writeFile  = (*os.File).Write
+	readFileAt = (*os.File).ReadAt
 )
 
 // createTemp creates a fresh temp file in dir/tmp, opened for direct I/O
@@ -124,6 +127,67 @@ func (s *Store) Open(ctx context.Context, oid string) (blob.Object, error) {
 		return nil, fmt.Errorf("open blob %s: %w", oid, err)
 	}
 	return &object{File: f, size: fi.Size()}, nil
+}
+
+var _ blob.RangeReader = (*Store)(nil)
+
+// ReadRange reads bytes [off, off+n) of oid's object past the page cache
+// (direct I/O, whole aligned blocks around the range), unless the
+// filesystem refuses direct I/O. Its callers read data once, just after it
+// was written (past the page cache too: see staged.Write): filling the
+// cache with it would cost more CPU than the read itself.
+func (s *Store) ReadRange(ctx context.Context, oid string, off int64, n int, buf []byte) (data, used []byte, err error) {
+	if err := blob.CheckOID(oid); err != nil {
+		return nil, buf, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, buf, err
+	}
+	direct := oDirect != 0 && !s.noDirect.Load()
+	flags := os.O_RDONLY
+	if direct {
+		flags |= oDirect
+	}
+	f, err := openFile(s.path(oid), flags, 0)
+	if direct && errors.Is(err, syscall.EINVAL) {
+		s.noDirect.Store(true)
+		return s.ReadRange(ctx, oid, off, n, buf)
+	}
+	if err != nil {
+		return nil, buf, notExist(oid, err)
+	}
+	defer f.Close()
+	if n == 0 {
+		return buf[:0], buf, nil
+	}
+	lo, hi, pad := off, off+int64(n), 0
+	if direct {
+		lo, hi, pad = off&^(directAlign-1), (hi+directAlign-1)&^(directAlign-1), directAlign
+	}
+	if cap(buf) < int(hi-lo)+pad {
+		buf = make([]byte, int(hi-lo)+pad)
+	}
+	region := buf[:cap(buf)]
+	if direct {
+		region = region[(directAlign-uintptr(unsafe.Pointer(&region[0]))%directAlign)%directAlign:]
+	}
+	region = region[:hi-lo]
+	m, err := readFileAt(f, region, lo)
+	if int64(m) >= off-lo+int64(n) {
+		// Past the end of the object, a direct read may fail rather than
+		// stop (the last block of an object is partial): what was asked
+		// for is there.
+		return region[off-lo : off-lo+int64(n)], buf, nil
+	}
+	if direct && m == 0 && errors.Is(err, syscall.EINVAL) {
+		// The filesystem took the open flag but refuses direct reads.
+		s.noDirect.Store(true)
+		return s.ReadRange(ctx, oid, off, n, buf)
+	}
+	if err == nil || err == io.EOF || direct && errors.Is(err, syscall.EINVAL) {
+		err = io.ErrUnexpectedEOF
+	}
+	return nil, buf, fmt.Errorf("read blob %s: %d bytes at %d: %w", oid, n, off, err)
 }
 
 // object is an open object file. Embedding *os.File keeps its WriteTo and
