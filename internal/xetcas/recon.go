@@ -183,8 +183,11 @@ const maxDedupXorbs = 32
 // ErrNotFound when the chunk is not indexed.
 func (s *Service) DedupShard(ctx context.Context, h xet.Hash) ([]byte, error) {
 	var xs, fs string
-	err := s.db.QueryRowContext(ctx, `SELECT xorb_hash, file_hash FROM xet_dedup WHERE chunk_hash = $1`, h.String()).Scan(&xs, &fs)
+	st, err := s.db.Prepared(ctx, `SELECT xorb_hash, file_hash FROM xet_dedup WHERE chunk_hash = $1`)
 	if err != nil {
+		return nil, err
+	}
+	if err := st.QueryRowContext(ctx, h.String()).Scan(&xs, &fs); err != nil {
 		return nil, errorf(ErrNotFound, "chunk %s is not known", h)
 	}
 	first, err := xet.ParseHash(xs)

@@ -42,7 +42,27 @@ type DB struct {
 	*sql.DB
 	Dialect Dialect
 
-	stopCheckpoints func() // SQLite: stops the background checkpoints
+	stopCheckpoints func()   // SQLite: stops the background checkpoints
+	stmts           sync.Map // query → *sql.Stmt (Prepared)
+}
+
+// Prepared returns query prepared once for the life of db, for statements
+// run at high rates (a request each): SQLite parses a statement each time
+// it is run otherwise, which costs more than running it when it looks up
+// one row.
+func (db *DB) Prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // checkpointEvery is how often the WAL of a SQLite database is
@@ -74,6 +94,10 @@ func (db *DB) Close() error {
 	if db.stopCheckpoints != nil {
 		db.stopCheckpoints()
 	}
+	db.stmts.Range(func(q, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
 	return db.DB.Close()
 }
 

@@ -148,3 +148,63 @@ func TestBackgroundCheckpoints(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestPrepared: a query is prepared once and shared by concurrent callers,
+// each query string has its own statement, a query that does not prepare
+// is an error every time (nothing cached), and Close closes the statements.
+func TestPrepared(t *testing.T) {
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := t.Context()
+			db := sqltest.Open(t, d)
+			if _, err := db.ExecContext(ctx, `CREATE TABLE prep (k INTEGER PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 20 {
+				if _, err := db.ExecContext(ctx, `INSERT INTO prep (k, v) VALUES ($1, $2)`, i, fmt.Sprint("v", i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			const q = `SELECT v FROM prep WHERE k = $1`
+			stmts := make([]*sql.Stmt, 8)
+			var wg sync.WaitGroup
+			for g := range stmts {
+				wg.Go(func() {
+					for i := range 50 {
+						st, err := db.Prepared(ctx, q)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						stmts[g] = st
+						var v string
+						if err := st.QueryRowContext(ctx, i%20).Scan(&v); err != nil || v != fmt.Sprint("v", i%20) {
+							t.Errorf("row %d: %q, %v", i%20, v, err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			for g, st := range stmts {
+				if st != stmts[0] {
+					t.Fatalf("goroutine %d got another statement for the same query", g)
+				}
+			}
+			other, err := db.Prepared(ctx, `SELECT k FROM prep WHERE v = $1`)
+			if err != nil || other == stmts[0] {
+				t.Fatalf("another query: %p (the first %p), %v", other, stmts[0], err)
+			}
+			for range 2 {
+				if _, err := db.Prepared(ctx, `SELECT nothing FROM nowhere`); err == nil {
+					t.Fatal("a query on a missing table prepared")
+				}
+			}
+			db.Close()
+			var v string
+			if err := stmts[0].QueryRowContext(ctx, 1).Scan(&v); err == nil {
+				t.Fatal("a statement still runs after Close")
+			}
+		})
+	}
+}
