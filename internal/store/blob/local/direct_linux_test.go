@@ -3,6 +3,7 @@ package local
 import (
 	"bytes"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -17,6 +18,40 @@ func aligned(n int, seed byte) []byte {
 		b[i] = seed + byte(i*7)
 	}
 	return b
+}
+
+// newDirect opens a store in a temp dir and stages an object in it,
+// opened for direct I/O; it skips the test where the filesystem refuses
+// direct I/O.
+func newDirect(t *testing.T) (*Store, *staged) {
+	t.Helper()
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Create(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := b.(*staged)
+	if !st.direct {
+		st.Abort()
+		t.Skip("the filesystem of the test's temp dir refuses direct I/O")
+	}
+	return s, st
+}
+
+// commitAndCheck commits st as the object oid of s and checks that the
+// object holds want.
+func commitAndCheck(t *testing.T, s *Store, st *staged, oid string, want []byte) {
+	t.Helper()
+	if err := st.Commit(t.Context(), oid); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(s.path(oid))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("object: %d bytes (want %d), equal %v, %v", len(got), len(want), bytes.Equal(got, want), err)
+	}
 }
 
 // TestStagedDirectWrites: aligned writes go past the page cache, the first
@@ -39,18 +74,7 @@ func TestStagedDirectWrites(t *testing.T) {
 		}, []bool{false, false}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := Open(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := s.Create(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			st := b.(*staged)
-			if !st.direct {
-				t.Skip("the filesystem of the test's temp dir refuses direct I/O")
-			}
+			s, st := newDirect(t)
 			var want []byte
 			for i, p := range tc.writes() {
 				if n, err := st.Write(p); n != len(p) || err != nil {
@@ -61,14 +85,7 @@ func TestStagedDirectWrites(t *testing.T) {
 					t.Fatalf("after write %d: direct %v, want %v", i, st.direct, tc.direct[i])
 				}
 			}
-			oid := "0f" + string(bytes.Repeat([]byte("0"), 62))
-			if err := st.Commit(t.Context(), oid); err != nil {
-				t.Fatal(err)
-			}
-			got, err := os.ReadFile(s.path(oid))
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("object: %d bytes (want %d), equal %v, %v", len(got), len(want), bytes.Equal(got, want), err)
-			}
+			commitAndCheck(t, s, st, "0f"+strings.Repeat("0", 62), want)
 		})
 	}
 }
@@ -126,18 +143,7 @@ func TestDirectWriteRefused(t *testing.T) {
 		return 0, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.EINVAL}
 	}
 	t.Cleanup(func() { writeFile = (*os.File).Write })
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := s.Create(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := b.(*staged)
-	if !st.direct {
-		t.Skip("the filesystem of the test's temp dir refuses direct I/O")
-	}
+	s, st := newDirect(t)
 	p, q := aligned(1<<20, 8), aligned(1<<20, 9)
 	for i, w := range [][]byte{p, q} {
 		if n, err := st.Write(w); n != len(w) || err != nil {
@@ -147,14 +153,8 @@ func TestDirectWriteRefused(t *testing.T) {
 	if refused != 1 || st.direct {
 		t.Fatalf("%d direct writes tried, direct %v after: want 1, false", refused, st.direct)
 	}
-	oid := "2f" + string(bytes.Repeat([]byte("0"), 62))
-	if err := st.Commit(t.Context(), oid); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := os.ReadFile(s.path(oid)); err != nil || !bytes.Equal(got, append(p, q...)) {
-		t.Fatalf("object: %d bytes, %v", len(got), err)
-	}
-	b, err = s.Create(t.Context())
+	commitAndCheck(t, s, st, "2f"+strings.Repeat("0", 62), bytes.Join([][]byte{p, q}, nil))
+	b, err := s.Create(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,25 +193,13 @@ func TestReadRangeDirect(t *testing.T) {
 				return f.ReadAt(p, off)
 			}
 			t.Cleanup(func() { openFile, readFileAt = os.OpenFile, (*os.File).ReadAt })
-			s, err := Open(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := s.Create(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !b.(*staged).direct {
-				t.Skip("the filesystem of the test's temp dir refuses direct I/O")
-			}
+			s, st := newDirect(t)
 			p := aligned(1<<20+300, 3)
-			if _, err := b.Write(p); err != nil {
+			if _, err := st.Write(p); err != nil {
 				t.Fatal(err)
 			}
-			oid := "3f" + string(bytes.Repeat([]byte("0"), 62))
-			if err := b.Commit(t.Context(), oid); err != nil {
-				t.Fatal(err)
-			}
+			oid := "3f" + strings.Repeat("0", 62)
+			commitAndCheck(t, s, st, oid, p)
 			var buf []byte
 			for i, r := range [][2]int{{100, 1 << 20}, {1 << 20, 300}, {0, 1}} {
 				data, used, err := s.ReadRange(t.Context(), oid, int64(r[0]), r[1], buf)
