@@ -329,12 +329,12 @@ func TestXetReadBack(t *testing.T) {
 	servertest.Run(t, func(t *testing.T, h *servertest.Hub) {
 		r := "alice/readback"
 		h.CreateRepo(t, h.Alice, r, false)
-		// 40 MiB in one xorb (more than one 16 MiB read), part of it
+		// 22 MiB in one xorb (more than one 16 MiB read), part of it
 		// compressible.
-		data := append(randomBytes(21, 36<<20), bytes.Repeat([]byte("read back "), 400<<10)...)
+		data := append(randomBytes(21, 18<<20), bytes.Repeat([]byte("read back "), 400<<10)...)
 		u := buildXet(t, data, 1<<20, xorb.SchemeAuto)
-		if len(u.xorbs) != 1 || len(u.bodies[0]) < 32<<20 {
-			t.Fatalf("%d xorbs, the first of %d bytes: want one of more than 32 MiB", len(u.xorbs), len(u.bodies[0]))
+		if len(u.xorbs) != 1 || len(u.bodies[0]) <= 17<<20 {
+			t.Fatalf("%d xorbs, the first of %d bytes: want one of more than 17 MiB", len(u.xorbs), len(u.bodies[0]))
 		}
 		tok := getXetToken(t, h, h.Alice, r, "write", "main")
 		u.send(t, h, tok) // its sha256 is checked against the bytes read back
@@ -376,6 +376,26 @@ func TestXetReadBack(t *testing.T) {
 		}
 		if got := h.Download(t, h.Alice, r, "main", "whole.bin"); !bytes.Equal(got, data) {
 			t.Fatalf("whole.bin: %d bytes downloaded, want %d", len(got), len(data))
+		}
+
+		// The xorb's blob lost (a damaged disk): a new file of it cannot
+		// be read back, and is not registered.
+		var oid string
+		if err := h.DB.QueryRowContext(t.Context(), `SELECT blob_oid FROM xet_xorbs WHERE hash = $1`, u.xorbs[0].String()).Scan(&oid); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Blobs.Delete(t.Context(), oid); err != nil {
+			t.Fatal(err)
+		}
+		file.Terms = file.Terms[:1]
+		file.Hash = xet.FileHash(leaves[:ranges[0][1]-ranges[0][0]])
+		file.HasSHA256 = false
+		sh.Files[0] = file
+		if resp := h.Do(t, http.MethodPost, tok.CasURL+"/v1/shards", tok.AccessToken, servertest.Raw{Data: sh.AppendUpload(nil)}); resp.StatusCode != http.StatusInternalServerError {
+			t.Fatalf("shard of a file whose xorb is gone: %d %s, want 500", resp.StatusCode, servertest.Body(resp))
+		}
+		if resp := h.Do(t, http.MethodHead, tok.CasURL+"/v1/files/"+file.Hash.String(), tok.AccessToken, nil); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("HEAD of the file that could not be read back: %d, want 404", resp.StatusCode)
 		}
 	})
 }
