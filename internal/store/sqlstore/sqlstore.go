@@ -138,7 +138,14 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", dsn, err)
 		}
+		// Every connection kept open, not only database/sql's default of
+		// two: a new one costs its pragmas, its statements prepared again
+		// and a cold page cache, and bursts of concurrent requests (a
+		// client's dedup lookups) otherwise open and close them by the
+		// hundred. Idle for minutes, they go (and their caches with them).
 		sdb.SetMaxOpenConns(8)
+		sdb.SetMaxIdleConns(8)
+		sdb.SetConnMaxIdleTime(5 * time.Minute)
 		db = &DB{DB: sdb, Dialect: SQLite}
 		cctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})

@@ -208,3 +208,32 @@ func TestPrepared(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLiteKeepsConnections: connections a burst opened stay open for the
+// next one (database/sql keeps two idle by default, and a new SQLite
+// connection costs its pragmas, its prepared statements and its cache).
+func TestSQLiteKeepsConnections(t *testing.T) {
+	ctx := t.Context()
+	db := sqltest.Open(t, sqltest.SQLite)
+	for round := range 2 {
+		var conns []*sql.Conn
+		for range 8 {
+			c, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var one int
+			if err := c.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+		st := db.Stats()
+		if st.MaxIdleClosed != 0 || st.OpenConnections != 8 || st.Idle != 8 {
+			t.Fatalf("round %d: %d connections open, %d idle, %d closed for the idle limit; want 8, 8, 0", round, st.OpenConnections, st.Idle, st.MaxIdleClosed)
+		}
+	}
+}
