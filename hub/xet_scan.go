@@ -103,9 +103,7 @@ func (c *Client) readChunks(ctx context.Context, content Content, withSHA256 boo
 	go func() {
 		defer close(shaDone)
 		for j := range shaJobs {
-			if withSHA256 {
-				sum.Write(j.data)
-			}
+			sum.Write(j.data)
 			j.wg.Done()
 		}
 	}()
@@ -157,8 +155,10 @@ func (c *Client) readChunks(ctx context.Context, content Content, withSHA256 boo
 			return "", scanCheck(ctx, content, total, nil)
 		}
 		data := b[:carry+n]
-		shaWG[cur].Add(1)
-		shaJobs <- shaJob{b[carry : carry+n], &shaWG[cur]}
+		if withSHA256 {
+			shaWG[cur].Add(1)
+			shaJobs <- shaJob{b[carry : carry+n], &shaWG[cur]}
+		}
 		sg := &segment{buf: cur, data: data}
 		off := 0
 		for off < len(data) {

@@ -647,15 +647,21 @@ func TestXetStreamedAndChained(t *testing.T) {
 		}
 	}
 
-	// lfsOID checks that the repo names path by the sha256 of want (the
-	// sha256 of a streamed file comes from the server).
-	lfsOID := func(path string, want []byte) {
+	// streamed commits a streamed file, checks that the repo names it by
+	// the sha256 of its bytes (which may come from the server) and that
+	// its upload sent wantShards shards (why says why).
+	streamed := func(path string, content []byte, wantShards int, why string) {
 		t.Helper()
+		_, _, shards0, _ := tap.stats()
+		commit(path, content)
 		infos, err := c.PathsInfo(ctx, r, "", []string{path}, false)
 		ok(t, err)
-		sum := sha256.Sum256(want)
+		sum := sha256.Sum256(content)
 		if len(infos) != 1 || infos[0].LFS == nil || infos[0].LFS.OID != hex.EncodeToString(sum[:]) {
 			t.Fatalf("%s: %+v, want LFS oid %x", path, infos, sum)
+		}
+		if _, _, shards, _ := tap.stats(); shards-shards0 != wantShards {
+			t.Fatalf("%s: %d shards, want %d (%s)", path, shards-shards0, wantShards, why)
 		}
 	}
 
@@ -663,12 +669,7 @@ func TestXetStreamedAndChained(t *testing.T) {
 	// server returns its sha256 from a shard sent at once), before the
 	// upload asks for its own CAS token (the second one).
 	big := randomBytes(5, 70<<20)
-	_, _, shards0, _ := tap.stats()
-	commit("a/big.bin", big)
-	lfsOID("a/big.bin", big)
-	if _, _, shards, _ := tap.stats(); shards-shards0 != 1 {
-		t.Fatalf("%d shards for a streamed file, want 1 (its own, which gives its sha256; the upload's would name nothing new)", shards-shards0)
-	}
+	streamed("a/big.bin", big, 1, "its own, which gives its sha256; the upload's would name nothing new")
 	if cached, _ := filepath.Glob(filepath.Join(cacheDir, "*", "shards", "*.mdb")); len(cached) != 1 {
 		t.Fatalf("local cache after a streamed file: shards %v, want its own", cached)
 	}
@@ -707,13 +708,7 @@ func TestXetStreamedAndChained(t *testing.T) {
 	tap.mu.Lock()
 	tap.after = func(resp *http.Response) { resp.Header.Del(xet.FeaturesHeader) }
 	tap.mu.Unlock()
-	d := randomBytes(10, 65<<20)
-	_, _, shards0, _ = tap.stats()
-	commit("d/big.bin", d)
-	lfsOID("d/big.bin", d)
-	if _, _, shards, _ := tap.stats(); shards-shards0 != 1 {
-		t.Fatalf("%d shards without the feature, want 1", shards-shards0)
-	}
+	streamed("d/big.bin", randomBytes(10, 65<<20), 1, "without the feature: the upload's")
 	// One that offers it but does not return it: the file is hashed
 	// after all.
 	tap.mu.Lock()
@@ -726,11 +721,5 @@ func TestXetStreamedAndChained(t *testing.T) {
 		}
 	}
 	tap.mu.Unlock()
-	e := randomBytes(11, 65<<20)
-	_, _, shards0, _ = tap.stats()
-	commit("e/big.bin", e)
-	lfsOID("e/big.bin", e)
-	if _, _, shards, _ := tap.stats(); shards-shards0 != 2 {
-		t.Fatalf("%d shards when the CAS did not return the sha256, want 2 (its own, then the upload's naming it with its sha256)", shards-shards0)
-	}
+	streamed("e/big.bin", randomBytes(11, 65<<20), 2, "the CAS did not return the sha256: its own, then the upload's naming it with its sha256")
 }

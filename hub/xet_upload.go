@@ -585,16 +585,15 @@ func (s *xetSession) placeFile(ctx context.Context, f *xetFile, p *packer) error
 		}
 		ch := chunks[i]
 		var data []byte
-		if f.a.data != nil {
+		if f.a.data != nil { // kept in memory since preupload
 			data = f.a.data[off : off+int64(ch.size)]
 		} else {
+			var err error
 			if rd == nil {
-				var err error
 				if rd, err = newChunkReader(f.a.Content); err != nil {
 					return err
 				}
 			}
-			var err error
 			if data, err = rd.get(off, int(ch.size)); err != nil {
 				return err
 			}

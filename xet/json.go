@@ -114,7 +114,8 @@ type UploadXorbResponse struct {
 // (other clients ignore it, other CAS servers do not send it): the sha256
 // of every file of the shard, by file hash (hex), as the server computed
 // it from the stored content, so that a client may leave it out of the
-// shard (see FeaturesHeader).
+// shard (see FeaturesHeader). Only the answer to POST /v1/shards carries
+// it (the NDJSON result frame of /v2/shards does not).
 type UploadShardResponse struct {
 	Result     int               `json:"result"`
 	FileSHA256 map[string]string `json:"wharf_file_sha256,omitempty"`

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wharfhub/wharf/internal/gc"
 	"github.com/wharfhub/wharf/internal/metrics"
+	"github.com/wharfhub/wharf/internal/periodic"
 	"github.com/wharfhub/wharf/internal/repo"
 	"github.com/wharfhub/wharf/internal/store/blob"
 	storeusage "github.com/wharfhub/wharf/internal/usage"
@@ -93,23 +94,16 @@ func printGCReport(w io.Writer, r *gc.Report) {
 // runGC collects garbage every interval until ctx ends. Replicas may all
 // run it: the database lease lets one run at a time.
 func runGC(ctx context.Context, engine *repo.Engine, blobs *blob.Store, interval, grace time.Duration, logger *slog.Logger, m *metrics.Registry) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	periodic.Run(ctx, interval, func(ctx context.Context) {
 		rep, err := gc.New(engine, blobs, gc.Options{Apply: true, Grace: grace, Logger: logger}).Run(ctx)
 		switch {
 		case errors.Is(err, gc.ErrBusy):
 			m.Add("wharf_gc_runs_total", 1, "busy")
-			continue
+			return
 		case err != nil:
 			m.Add("wharf_gc_runs_total", 1, "error")
 			logger.LogAttrs(ctx, slog.LevelWarn, "gc", slog.String("err", err.Error()))
-			continue
+			return
 		}
 		m.Add("wharf_gc_runs_total", 1, "ok")
 		m.Add("wharf_gc_freed_bytes_total", float64(rep.BlobBytesDeleted))
@@ -117,7 +111,7 @@ func runGC(ctx context.Context, engine *repo.Engine, blobs *blob.Store, interval
 		logger.LogAttrs(ctx, slog.LevelInfo, "gc", slog.Int64("objects", rep.Objects), slog.Int64("unlinked", rep.Unlinked),
 			slog.Int64("blobs_deleted", rep.BlobsDeleted), slog.Int64("bytes_freed", rep.BlobBytesDeleted), slog.Int64("blobs_pending", rep.BlobsPending),
 			slog.Duration("elapsed", rep.Elapsed))
-	}
+	})
 }
 
 // serveMetrics serves m at http://addr/metrics until the returned func is

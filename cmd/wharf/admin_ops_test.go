@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/wharfhub/wharf/internal/metrics"
 )
 
 // TestAdminOps drives the operator commands on a data directory as an
@@ -87,4 +92,36 @@ func TestAdminOps(t *testing.T) {
 			t.Errorf("%v: exit %d, help %q: want %s and not %s", tc.args, r.code, r.stderr, tc.want, tc.avoid)
 		}
 	}
+}
+
+// TestRunGCEvery: serve's --gc-interval loop collects again and again
+// (counted in wharf_gc_runs_total), and stops with its context.
+func TestRunGCEvery(t *testing.T) {
+	h := newHub(t)
+	m := metrics.New()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runGC(ctx, h.Engine, h.Blobs, 10*time.Millisecond, time.Minute, slog.New(slog.DiscardHandler), m)
+	}()
+	runs := func() string {
+		var b strings.Builder
+		m.Write(&b)
+		for _, l := range strings.Split(b.String(), "\n") {
+			if strings.HasPrefix(l, `wharf_gc_runs_total{result="ok"}`) {
+				return strings.TrimSpace(strings.TrimPrefix(l, `wharf_gc_runs_total{result="ok"}`))
+			}
+		}
+		return "0"
+	}
+	deadline := time.Now().Add(time.Minute)
+	for runs() == "0" || runs() == "1" {
+		if time.Now().After(deadline) {
+			t.Fatalf("gc ran %s times in a minute every 10 ms", runs())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
 }

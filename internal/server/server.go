@@ -18,6 +18,7 @@ import (
 	"github.com/wharfhub/wharf/internal/auth"
 	"github.com/wharfhub/wharf/internal/lfs"
 	"github.com/wharfhub/wharf/internal/metrics"
+	"github.com/wharfhub/wharf/internal/periodic"
 	"github.com/wharfhub/wharf/internal/repo"
 	"github.com/wharfhub/wharf/internal/store/blob"
 	"github.com/wharfhub/wharf/internal/usage"
@@ -123,14 +124,7 @@ func (s *Server) LFS() *lfs.Service { return s.lfs }
 // RunSweeper removes expired multipart uploads (and stale blob temp files
 // when the backend can sweep) every interval until ctx ends.
 func (s *Server) RunSweeper(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	periodic.Run(ctx, interval, func(ctx context.Context) {
 		if n, err := s.lfs.Sweep(ctx); err != nil {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "sweep uploads", slog.String("err", err.Error()))
 		} else if n > 0 {
@@ -141,7 +135,7 @@ func (s *Server) RunSweeper(ctx context.Context, interval time.Duration) {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "sweep blobs", slog.String("err", err.Error()))
 			}
 		}
-	}
+	})
 }
 
 type ctxKey int

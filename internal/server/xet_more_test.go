@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -363,8 +364,14 @@ func TestXetReadBack(t *testing.T) {
 		sh := &shard.Shard{Files: []shard.File{lying}}
 		servertest.ExpectError(t, h.Do(t, http.MethodPost, tok.CasURL+"/v1/shards", tok.AccessToken, servertest.Raw{Data: sh.AppendUpload(nil)}), 400, "", "sha256")
 		sh.Files[0] = file
-		if resp := h.Do(t, http.MethodPost, tok.CasURL+"/v1/shards", tok.AccessToken, servertest.Raw{Data: sh.AppendUpload(nil)}); resp.StatusCode != http.StatusOK {
-			t.Fatalf("shard of the ranges: %d %s", resp.StatusCode, servertest.Body(resp))
+		resp := h.Do(t, http.MethodPost, tok.CasURL+"/v1/shards", tok.AccessToken, servertest.Raw{Data: sh.AppendUpload(nil)})
+		var out xet.UploadShardResponse
+		if err := json.Unmarshal(servertest.Body(resp), &out); resp.StatusCode != http.StatusOK || err != nil {
+			t.Fatalf("shard of the ranges: %d %v", resp.StatusCode, err)
+		}
+		// The sha256 the server computed comes back (a Wharf extension).
+		if got := out.FileSHA256[file.Hash.String()]; out.Result != 1 || got != hex.EncodeToString(sum[:]) || resp.Header.Get(xet.FeaturesHeader) != xet.FeatureFileSHA256 {
+			t.Fatalf("shard answer %+v, features %q: want result 1 and sha256 %x for %s", out, resp.Header.Get(xet.FeaturesHeader), sum, file.Hash)
 		}
 		if _, after := h.Srv.Xet().SHA256Sources(); after-readBack != 2 {
 			t.Fatalf("%d files read back, want 2 (the lie and the truth)", after-readBack)

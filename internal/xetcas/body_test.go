@@ -13,7 +13,7 @@ import (
 // invalid body, whatever the length), a reader's own error comes back as
 // it is, and at most xorbBodies are held at once.
 func TestXorbBodies(t *testing.T) {
-	var slots bodySlots
+	slots := newBodySlots()
 	read := func(size int64, r io.Reader) (*xorbBody, error) {
 		t.Helper()
 		b := slots.take(size)

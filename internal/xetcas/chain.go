@@ -321,8 +321,8 @@ func (s *Service) chainSHA256(ctx context.Context, f *File) (string, bool) {
 			return "", false
 		}
 	}
-	d := sha256.New()
-	if err := d.(encoding.BinaryUnmarshaler).UnmarshalBinary(l.state); err != nil {
+	d, ok := resume(l)
+	if !ok {
 		return "", false
 	}
 	raw := l.raw

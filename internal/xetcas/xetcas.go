@@ -112,7 +112,7 @@ func New(cfg Config) *Service {
 		return m.Sum(nil)
 	}
 	s := &Service{cfg: cfg, db: cfg.DB, blobs: cfg.Blobs, tokenKey: derive("token"), fetchKey: derive("fetch"),
-		xorbs: make(map[xet.Hash]*xorbIndex), readBacks: make(chan struct{}, readBackPipelines)}
+		xorbs: make(map[xet.Hash]*xorbIndex), bodies: newBodySlots(), readBacks: make(chan struct{}, readBackPipelines)}
 	copy(s.dedupKey[:], derive("dedup"))
 	return s
 }

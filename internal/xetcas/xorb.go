@@ -190,14 +190,14 @@ var xorbBodyBufs sync.Pool
 
 // bodySlots bounds the xorb bodies held (xorbBodies).
 type bodySlots struct {
-	once sync.Once
-	sem  chan struct{}
+	sem chan struct{}
 }
+
+func newBodySlots() bodySlots { return bodySlots{sem: make(chan struct{}, xorbBodies)} }
 
 // take returns an empty body for a xorb of size bytes (-1 if unknown),
 // or nil if xorbBodies are held.
 func (b *bodySlots) take(size int64) *xorbBody {
-	b.once.Do(func() { b.sem = make(chan struct{}, xorbBodies) })
 	select {
 	case b.sem <- struct{}{}:
 	default:

@@ -17,10 +17,9 @@ import (
 // by [NewBytesReader] only what compressed chunks need). It is not safe for
 // concurrent use.
 type Reader struct {
-	r       io.Reader
-	src     []byte // the whole xorb, if inPlace
-	inPlace bool   // made by NewBytesReader
-	n       uint64 // bytes of chunks consumed: the offset of the next header
+	r       io.Reader // nil for a Reader of bytes (NewBytesReader)
+	src     []byte    // the whole xorb, for a Reader of bytes
+	n       uint64    // bytes of chunks consumed: the offset of the next header
 	rawOff  uint64
 	count   int
 	frame   []byte // header + payload of the current chunk (streams)
@@ -38,7 +37,7 @@ func NewReader(r io.Reader) *Reader {
 // NewBytesReader returns a Reader of the serialized xorb b, which it parses
 // in place: frames, and chunks stored uncompressed, are slices of b.
 func NewBytesReader(b []byte) *Reader {
-	return &Reader{src: b, inPlace: true}
+	return &Reader{src: b}
 }
 
 // Next returns the next chunk: its description, its decoded bytes and its
@@ -73,11 +72,14 @@ func (r *Reader) failf(format string, args ...any) error {
 	return r.fail(fmt.Errorf(format, args...))
 }
 
+// inPlace reports whether r reads a xorb in memory (NewBytesReader).
+func (r *Reader) inPlace() bool { return r.r == nil }
+
 // read returns bytes [at, at+n) of the current frame, reading them from the
 // stream if need be, as io.ReadFull would (k bytes, then io.EOF or
 // io.ErrUnexpectedEOF if the xorb ends first).
 func (r *Reader) read(at, n int) (b []byte, k int, err error) {
-	if !r.inPlace {
+	if !r.inPlace() {
 		b = r.frame[at : at+n]
 		k, err = io.ReadFull(r.r, b)
 		return b, k, err
@@ -94,7 +96,7 @@ func (r *Reader) read(at, n int) (b []byte, k int, err error) {
 }
 
 func (r *Reader) next() (ChunkInfo, []byte, []byte, error) {
-	if r.frame == nil && !r.inPlace {
+	if r.frame == nil && !r.inPlace() {
 		r.frame = make([]byte, HeaderSize+MaxChunkStored)
 	}
 	hdr, k, err := r.read(0, HeaderSize)
@@ -128,7 +130,7 @@ func (r *Reader) next() (ChunkInfo, []byte, []byte, error) {
 		return ChunkInfo{}, nil, nil, fmt.Errorf("xorb chunk %d: %w", r.count, err)
 	}
 	var frame []byte
-	if r.inPlace {
+	if r.inPlace() {
 		frame = r.src[r.n : r.n+HeaderSize+uint64(h.StoredLen)]
 	} else {
 		frame = r.frame[:HeaderSize+int(h.StoredLen)]
@@ -163,7 +165,7 @@ func (r *Reader) skipFooter(k uint64) error {
 	r.footer = true
 	limit := MaxSerialized - r.n - k // r.n <= MaxSerialized - HeaderSize
 	var m int64
-	if r.inPlace {
+	if r.inPlace() {
 		m = int64(uint64(len(r.src)) - r.n - k)
 	} else {
 		var err error

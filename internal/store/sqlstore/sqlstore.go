@@ -15,6 +15,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+
+	"github.com/wharfhub/wharf/internal/periodic"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -76,16 +78,9 @@ var checkpointEvery = time.Second
 // nor readers wait for it) until ctx ends, then closes done.
 func (db *DB) checkpoints(ctx context.Context, period time.Duration, done chan<- struct{}) {
 	defer close(done)
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
-		}
-	}
+	periodic.Run(ctx, period, func(ctx context.Context) {
+		db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+	})
 }
 
 // Close stops the background checkpoints and closes the database (SQLite

@@ -6,14 +6,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"unsafe"
 )
 
 // aligned returns n bytes of pattern starting at a directAlign boundary.
 func aligned(n int, seed byte) []byte {
-	b := make([]byte, n+directAlign)
-	off := int(directAlign - uintptr(unsafe.Pointer(&b[0]))%directAlign)
-	b = b[off%directAlign:][:n]
+	b := alignedFrom(make([]byte, n+directAlign))[:n]
 	for i := range b {
 		b[i] = seed + byte(i*7)
 	}

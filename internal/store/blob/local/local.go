@@ -84,28 +84,40 @@ var (
 	readFileAt = (*os.File).ReadAt
 )
 
+// openDirect opens name for direct I/O unless the filesystem refused it
+// before (tmpfs does); a refusal now (EINVAL) is remembered, and the file
+// opened without it. direct says which it is.
+func (s *Store) openDirect(name string, flags int, perm os.FileMode) (f *os.File, direct bool, err error) {
+	if oDirect == 0 || s.noDirect.Load() {
+		f, err = openFile(name, flags, perm)
+		return f, false, err
+	}
+	f, err = openFile(name, flags|oDirect, perm)
+	if errors.Is(err, syscall.EINVAL) {
+		s.noDirect.Store(true)
+		f, err = openFile(name, flags, perm)
+		return f, false, err
+	}
+	return f, err == nil, err
+}
+
 // createTemp creates a fresh temp file in dir/tmp, opened for direct I/O
-// unless the filesystem refuses it (tmpfs does), which is then not asked
-// again.
+// where the filesystem allows it.
 func (s *Store) createTemp() (f *os.File, direct bool, err error) {
 	for range 100 {
 		name := filepath.Join(s.tmp, tmpPrefix+strconv.FormatUint(rand.Uint64(), 36))
-		direct = oDirect != 0 && !s.noDirect.Load()
-		flags := os.O_RDWR | os.O_CREATE | os.O_EXCL
-		if direct {
-			flags |= oDirect
-		}
-		f, err = openFile(name, flags, 0o600)
-		if direct && errors.Is(err, syscall.EINVAL) {
-			s.noDirect.Store(true)
-			direct = false
-			f, err = openFile(name, flags&^oDirect, 0o600)
-		}
+		f, direct, err = s.openDirect(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if !errors.Is(err, fs.ErrExist) {
 			return f, direct, err
 		}
 	}
 	return nil, false, errors.New("no unused temp file name")
+}
+
+// alignedFrom returns b from its first byte at a directAlign boundary
+// (b must have one).
+func alignedFrom(b []byte) []byte {
+	return b[(directAlign-uintptr(unsafe.Pointer(&b[0]))%directAlign)%directAlign:]
 }
 
 // Open opens the file of oid. The returned [blob.Object] is an *os.File
@@ -143,16 +155,7 @@ func (s *Store) ReadRange(ctx context.Context, oid string, off int64, n int, buf
 	if err := ctx.Err(); err != nil {
 		return nil, buf, err
 	}
-	direct := oDirect != 0 && !s.noDirect.Load()
-	flags := os.O_RDONLY
-	if direct {
-		flags |= oDirect
-	}
-	f, err := openFile(s.path(oid), flags, 0)
-	if direct && errors.Is(err, syscall.EINVAL) {
-		s.noDirect.Store(true)
-		return s.ReadRange(ctx, oid, off, n, buf)
-	}
+	f, direct, err := s.openDirect(s.path(oid), os.O_RDONLY, 0)
 	if err != nil {
 		return nil, buf, notExist(oid, err)
 	}
@@ -169,7 +172,7 @@ func (s *Store) ReadRange(ctx context.Context, oid string, off int64, n int, buf
 	}
 	region := buf[:cap(buf)]
 	if direct {
-		region = region[(directAlign-uintptr(unsafe.Pointer(&region[0]))%directAlign)%directAlign:]
+		region = alignedFrom(region)
 	}
 	region = region[:hi-lo]
 	m, err := readFileAt(f, region, lo)
